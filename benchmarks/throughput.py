@@ -1,0 +1,123 @@
+"""Throughput of rnncast's recurrent engine on workload W1, beside PyTorch in the same run.
+
+W1: univariate input (I=1), lookback T=48, hidden H=64, batch B=64, a dense head from the
+last hidden state to K=24 outputs, MSE loss, Adam (lr 1e-3), float32.
+Training = windows/s through forward, backward and the Adam step; inference = windows/s
+of one forward over 1024 windows at once. Rows: LSTM and GRU with 1 and 2 layers. When
+PyTorch is importable each row is measured for both engines back to back and the ratio
+rnncast / PyTorch is printed. Also: the first-call compile time in a fresh process with
+an empty Numba cache, and the time for a second process to load the cached kernels.
+
+Example:
+    python benchmarks/throughput.py --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from torch_w1 import B, H, I, K, LR, T, _rate, measure_torch, torch_available  # noqa: E402
+
+from rnncast.config import NetSpec, TrainSpec  # noqa: E402
+from rnncast.model import ParamLayout, init_params, predict  # noqa: E402
+from rnncast.train import TrainStep  # noqa: E402
+
+ROWS = [("lstm", 1), ("lstm", 2), ("gru", 1), ("gru", 2)]
+INFER_BATCH = 1024
+
+
+def measure_rnncast(cell: str, layers: int, *, seconds: float = 3.0) -> dict:
+    """Training and inference windows/s of rnncast on W1 (float32)."""
+    spec = NetSpec(cell=cell, inputs=I, hidden=H, layers=layers, horizon=K)
+    rng = np.random.default_rng(0)
+    step = TrainStep(spec, TrainSpec(lr=LR, clip=0.0), init_params(spec, rng))
+    pool = [(rng.standard_normal((T, B, I)).astype(np.float32),
+             rng.standard_normal((B, K)).astype(np.float32)) for _ in range(8)]
+    cursor = [0]
+
+    def train_step() -> None:
+        x, y = pool[cursor[0] % len(pool)]
+        cursor[0] += 1
+        step(x, y)
+
+    views = ParamLayout.for_spec(spec).views(step.params)
+    x_infer = rng.standard_normal((INFER_BATCH, T, I)).astype(np.float32)
+
+    def infer_step() -> None:
+        predict(spec, views, x_infer)
+
+    return {"train_windows_per_s": _rate(train_step, B, seconds),
+            "infer_windows_per_s": _rate(infer_step, INFER_BATCH, seconds)}
+
+
+_CHILD = """
+import time
+t0 = time.perf_counter()
+import numpy as np
+from rnncast.config import NetSpec, TrainSpec
+from rnncast.model import init_params, predict, ParamLayout
+from rnncast.train import TrainStep
+spec = NetSpec(cell="lstm", inputs=1, hidden=8, layers=2, horizon=3)
+rng = np.random.default_rng(0)
+step = TrainStep(spec, TrainSpec(), init_params(spec, rng))
+step(rng.standard_normal((5, 4, 1)).astype(np.float32), rng.standard_normal((4, 3)).astype(np.float32))
+predict(spec, ParamLayout.for_spec(spec).views(step.params), rng.standard_normal((4, 5, 1)).astype(np.float32))
+print(time.perf_counter() - t0)
+"""
+
+
+def measure_startup() -> dict:
+    """Seconds for a fresh process to train one step and predict: cold cache, then warm."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        times = []
+        for _ in range(2):
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-c", _CHILD], env=env, check=True, capture_output=True)
+            times.append(time.perf_counter() - started)
+    return {"first_call_compile_s": round(times[0], 2), "cached_load_s": round(times[1], 2),
+            "note": "whole process: interpreter start, imports, float32 training step and prediction (all cells share one compiled driver)"}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--json", action="store_true", help="print JSON only")
+    parser.add_argument("--seconds", type=float, default=3.0, help="timed seconds per measurement")
+    parser.add_argument("--no-startup", action="store_true", help="skip the compile/cache-load timing")
+    args = parser.parse_args()
+    with_torch = torch_available()
+    rows = []
+    for cell, layers in ROWS:
+        row = {"cell": cell, "layers": layers, "rnncast": measure_rnncast(cell, layers, seconds=args.seconds)}
+        if with_torch:
+            row["pytorch"] = measure_torch(cell, layers, seconds=args.seconds)
+            row["ratio"] = {kind: round(row["rnncast"][kind] / row["pytorch"][kind], 2)
+                            for kind in ("train_windows_per_s", "infer_windows_per_s")}
+        rows.append(row)
+        if not args.json:
+            print(json.dumps(row), file=sys.stderr)
+    report = {
+        "workload": {"T": T, "I": I, "H": H, "B": B, "K": K, "loss": "mse", "optimizer": "adam", "dtype": "float32",
+                     "infer_batch": INFER_BATCH},
+        "machine": {"cpu_count": os.cpu_count(), "processor": platform.processor() or platform.machine()},
+        "rows": rows,
+    }
+    if not args.no_startup:
+        report["startup"] = measure_startup()
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

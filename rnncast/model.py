@@ -1,0 +1,255 @@
+"""The network: parameters in PyTorch's names, stacked forward and backward, head and losses.
+
+Parameters live in one flat buffer with a named view per tensor (`ParamLayout`), so the
+optimizer updates everything with a handful of NumPy calls, and a model file stores the
+same names as `torch.nn.LSTM`/`GRU`/`RNN` plus `head.weight` (K, H) and `head.bias` (K,).
+Recurrent layers run through the Numba driver in `rnncast.kernels.recurrent`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from rnncast.config import NetSpec
+from rnncast.kernels.recurrent import GRU, LSTM, RNN, layer_backward, layer_forward
+
+CELL_CODES = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
+# Per-step activations the backward needs, in units of H (see layer_forward).
+_ACT_WIDTH = {"lstm": 5, "gru": 4, "rnn": 0}
+# Rows per batch chunk below which a second core costs more than it gives.
+_MIN_CHUNK_ROWS = 8
+# Windows per forward call in `predict`: bounds memory, keeps the batch in cache.
+PREDICT_BLOCK = 1024
+
+
+def layer_names(layer: int) -> tuple[str, str, str, str]:
+    """PyTorch's names for layer k's tensors."""
+    return (f"weight_ih_l{layer}", f"weight_hh_l{layer}", f"bias_ih_l{layer}", f"bias_hh_l{layer}")
+
+
+@dataclass(frozen=True)
+class ParamLayout:
+    """Names, shapes and offsets of every tensor in the flat parameter buffer."""
+
+    names: tuple[str, ...]
+    shapes: tuple[tuple[int, ...], ...]
+    offsets: tuple[int, ...]
+    size: int
+
+    @classmethod
+    def for_spec(cls, spec: NetSpec) -> "ParamLayout":
+        G, H = spec.gates, spec.hidden
+        names: list[str] = []
+        shapes: list[tuple[int, ...]] = []
+        for k in range(spec.layers):
+            inputs = spec.inputs if k == 0 else H
+            names += layer_names(k)
+            shapes += [(G * H, inputs), (G * H, H), (G * H,), (G * H,)]
+        names += ["head.weight", "head.bias"]
+        shapes += [(spec.horizon, H), (spec.horizon,)]
+        sizes = [int(np.prod(s)) for s in shapes]
+        offsets = tuple(int(o) for o in np.concatenate([[0], np.cumsum(sizes)[:-1]]))
+        return cls(tuple(names), tuple(shapes), offsets, int(sum(sizes)))
+
+    def views(self, flat: np.ndarray) -> dict[str, np.ndarray]:
+        """Named views into `flat` (writes through)."""
+        return {
+            name: flat[off : off + int(np.prod(shape))].reshape(shape)
+            for name, shape, off in zip(self.names, self.shapes, self.offsets)
+        }
+
+    def flatten(self, params: dict[str, np.ndarray], dtype=np.float32) -> np.ndarray:
+        """A new flat buffer holding `params` (every name required, shapes checked)."""
+        flat = np.empty(self.size, dtype)
+        for name, view in self.views(flat).items():
+            if name not in params:
+                raise KeyError(f"missing parameter {name!r}")
+            value = np.asarray(params[name])
+            if value.shape != view.shape:
+                raise ValueError(f"parameter {name!r} has shape {value.shape}, expected {view.shape}")
+            view[...] = value
+        return flat
+
+
+def init_params(spec: NetSpec, rng: np.random.Generator, dtype=np.float32) -> np.ndarray:
+    """A flat buffer initialized as PyTorch does: U(-1/sqrt(H), 1/sqrt(H)) everywhere.
+
+    (torch.nn.Linear's default is U(-1/sqrt(fan_in), ...), the same bound for the head.)
+    """
+    layout = ParamLayout.for_spec(spec)
+    bound = 1.0 / np.sqrt(spec.hidden)
+    return rng.uniform(-bound, bound, layout.size).astype(dtype)
+
+
+def n_chunks_for(batch: int) -> int:
+    """How many row chunks (one per core) to cut a batch into."""
+    return int(max(1, min(numba.get_num_threads(), batch // _MIN_CHUNK_ROWS)))
+
+
+@dataclass
+class StackState:
+    """What a training forward keeps for the backward, one entry per layer."""
+
+    inputs: list[np.ndarray]  # (T, B, I or H): the input each layer saw (after dropout)
+    hs: list[np.ndarray]  # (T+1, B, H)
+    cs: list[np.ndarray]  # (T+1, B, H) for LSTM, placeholders otherwise
+    acts: list[np.ndarray]  # (T, B, A*H)
+    masks: list[np.ndarray | None]  # dropout mask applied to layer k's input (k >= 1)
+
+
+def _placeholder(dtype) -> np.ndarray:
+    return np.zeros((1, 1, 1), dtype)
+
+
+def stack_forward(spec: NetSpec, params: dict[str, np.ndarray], x: np.ndarray,
+                  h0: np.ndarray | None = None, c0: np.ndarray | None = None, *,
+                  keep: bool = True, dropout_rng: np.random.Generator | None = None) -> StackState:
+    """Run every layer over x (T, B, I), time-major. h0, c0 (L, B, H), zeros if None.
+
+    With `dropout_rng` and spec.dropout > 0 the input of each layer above the first is
+    multiplied by a fresh inverted-dropout mask (training); otherwise no dropout.
+    keep=False keeps only the current step's activations (inference).
+    """
+    T, B, _ = x.shape
+    H, L, dtype = spec.hidden, spec.layers, x.dtype
+    cell = CELL_CODES[spec.cell]
+    chunks = n_chunks_for(B)
+    state = StackState([], [], [], [], [])
+    layer_in = x
+    for k in range(L):
+        mask = None
+        if k > 0 and dropout_rng is not None and spec.dropout > 0:
+            keep_p = 1.0 - spec.dropout
+            mask = (dropout_rng.random(layer_in.shape) < keep_p).astype(dtype) / dtype.type(keep_p)
+            layer_in = layer_in * mask
+        w_ih, w_hh, b_ih, b_hh = (params[n] for n in layer_names(k))
+        hs = np.empty((T + 1, B, H), dtype)
+        hs[0] = 0.0 if h0 is None else h0[k]
+        steps = T if keep else 1
+        if spec.cell == "lstm":
+            cs = np.empty((steps + 1 if keep else 1, B, H), dtype)
+            cs[0] = 0.0 if c0 is None else c0[k]
+        else:
+            cs = _placeholder(dtype)
+        width = _ACT_WIDTH[spec.cell]
+        acts = np.empty((steps, B, width * H), dtype) if width else _placeholder(dtype)
+        layer_forward(cell, layer_in, hs, cs, acts, np.ascontiguousarray(w_ih.T),
+                      np.ascontiguousarray(w_hh.T), b_ih, b_hh, int(keep), chunks)
+        state.inputs.append(layer_in)
+        state.hs.append(hs)
+        state.cs.append(cs)
+        state.acts.append(acts)
+        state.masks.append(mask)
+        layer_in = hs[1:]
+    return state
+
+
+def stack_backward(spec: NetSpec, params: dict[str, np.ndarray], state: StackState,
+                   grads: dict[str, np.ndarray], g_out: np.ndarray | None,
+                   g_h_n: np.ndarray | None, g_c_n: np.ndarray | None = None, *,
+                   need_grad_x: bool = True) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
+    """Backprop through every layer; writes weight gradients into `grads` (same names).
+
+    g_out (T, B, H): gradient of the top layer's output at every step (None: zero);
+    g_h_n, g_c_n (L, B, H): gradients of the final states (None: zero).
+    Returns (grad_x (T, B, I) or None when not `need_grad_x`, grad_h0 (L, B, H),
+    grad_c0 (L, B, H) or None).
+    """
+    x = state.inputs[0]
+    T, B, _ = x.shape
+    H, L, dtype = spec.hidden, spec.layers, x.dtype
+    cell = CELL_CODES[spec.cell]
+    chunks = n_chunks_for(B)
+    lstm = spec.cell == "lstm"
+    grad_h0 = np.zeros((L, B, H), dtype)
+    grad_c0 = np.zeros((L, B, H), dtype) if lstm else None
+    zeros_bh = np.zeros((B, H), dtype)
+    d_out = g_out if g_out is not None else np.zeros((0, B, H), dtype)
+    for k in range(L - 1, -1, -1):
+        names = layer_names(k)
+        w_ih, w_hh = params[names[0]], params[names[1]]
+        G = w_hh.shape[0]
+        layer_in = state.inputs[k]
+        need_dx = k > 0 or need_grad_x
+        dx = np.empty(layer_in.shape if need_dx else (0, B, layer_in.shape[2]), dtype)
+        dW_ih = np.empty((chunks, G, layer_in.shape[2]), dtype)
+        dW_hh = np.empty((chunks, G, H), dtype)
+        db_ih = np.empty((chunks, G), dtype)
+        db_hh = np.empty((chunks, G), dtype)
+        dh_n = g_h_n[k] if g_h_n is not None else zeros_bh
+        dc_n = g_c_n[k] if (lstm and g_c_n is not None) else zeros_bh
+        layer_backward(cell, layer_in, state.hs[k], state.cs[k], state.acts[k], w_ih, w_hh,
+                       np.ascontiguousarray(d_out), np.ascontiguousarray(dh_n), np.ascontiguousarray(dc_n),
+                       dx, grad_h0[k], grad_c0[k] if lstm else zeros_bh, dW_ih, dW_hh, db_ih, db_hh,
+                       int(need_dx), chunks)
+        for name, partial in zip(names, (dW_ih, dW_hh, db_ih, db_hh)):
+            np.sum(partial, axis=0, out=grads[name])
+        if state.masks[k] is not None:
+            dx *= state.masks[k]
+        d_out = dx
+    return (d_out if need_grad_x else None), grad_h0, grad_c0
+
+
+def head_forward(params: dict[str, np.ndarray], h_last: np.ndarray) -> np.ndarray:
+    """Direct multi-step head: (B, H) -> (B, K)."""
+    return h_last @ params["head.weight"].T + params["head.bias"]
+
+
+def loss_and_gradient(kind: str, pred: np.ndarray, target: np.ndarray, delta: float = 1.0
+                      ) -> tuple[float, np.ndarray]:
+    """Mean loss over all B*K outputs and its gradient w.r.t. pred (as torch.nn.*Loss).
+
+    A diverging fit overflows here; the caller checks the value is finite, so NumPy's
+    overflow warnings are silenced rather than raised in the middle of the arithmetic.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _loss_and_gradient(kind, pred, target, delta)
+
+
+def _loss_and_gradient(kind: str, pred: np.ndarray, target: np.ndarray, delta: float
+                       ) -> tuple[float, np.ndarray]:
+    diff = pred - target
+    n = diff.size
+    if kind == "mse":
+        return float(np.mean(diff * diff)), diff * (2.0 / n)
+    if kind == "mae":
+        return float(np.mean(np.abs(diff))), np.sign(diff) * (1.0 / n)
+    if kind == "huber":
+        a = np.abs(diff)
+        quad = a <= delta
+        value = np.where(quad, 0.5 * diff * diff, delta * (a - 0.5 * delta))
+        grad = np.where(quad, diff, delta * np.sign(diff)) * (1.0 / n)
+        return float(np.mean(value)), grad.astype(pred.dtype, copy=False)
+    raise ValueError(f"unknown loss {kind!r}")
+
+
+def loss_and_grad(spec: NetSpec, params: dict[str, np.ndarray], grads: dict[str, np.ndarray],
+                  x: np.ndarray, y: np.ndarray, loss: str, *, huber_delta: float = 1.0,
+                  dropout_rng: np.random.Generator | None = None) -> float:
+    """One training batch: x (T, B, I) time-major, y (B, K). Fills `grads`; returns the loss."""
+    state = stack_forward(spec, params, x, dropout_rng=dropout_rng)
+    h_last = state.hs[-1][-1]  # (B, H)
+    pred = head_forward(params, h_last)
+    value, d_pred = loss_and_gradient(loss, pred, y, huber_delta)
+    d_pred = d_pred.astype(x.dtype, copy=False)
+    np.matmul(d_pred.T, h_last, out=grads["head.weight"])
+    np.sum(d_pred, axis=0, out=grads["head.bias"])
+    g_h_n = np.zeros((spec.layers,) + h_last.shape, x.dtype)
+    g_h_n[-1] = d_pred @ params["head.weight"]
+    stack_backward(spec, params, state, grads, None, g_h_n, need_grad_x=False)
+    return value
+
+
+def predict(spec: NetSpec, params: dict[str, np.ndarray], windows: np.ndarray) -> np.ndarray:
+    """Forecasts (N, K) for input windows (N, T, I), batch-major, in blocks of PREDICT_BLOCK."""
+    n = windows.shape[0]
+    dtype = params["head.weight"].dtype
+    out = np.empty((n, spec.horizon), dtype)
+    for start in range(0, n, PREDICT_BLOCK):
+        block = np.ascontiguousarray(windows[start : start + PREDICT_BLOCK].transpose(1, 0, 2), dtype)
+        state = stack_forward(spec, params, block, keep=False)
+        out[start : start + block.shape[1]] = head_forward(params, state.hs[-1][-1])
+    return out

@@ -1,0 +1,173 @@
+"""Training: mini-batches, AdamW with gradient clipping, early stopping on validation loss.
+
+Knows the model and the specs, nothing of files or the terminal: progress goes to an
+optional callback, one `EpochReport` per epoch.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from rnncast.config import NetSpec, TrainSpec
+from rnncast.errors import TrainingError
+from rnncast.model import ParamLayout, loss_and_grad, loss_and_gradient, predict
+
+
+@dataclass
+class AdamW:
+    """Adam with bias correction and decoupled weight decay (as torch.optim.AdamW).
+
+    With weight_decay = 0 it is exactly torch.optim.Adam. Works in place on flat buffers.
+    """
+
+    lr: float = 1e-3
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+    weight_decay: float = 0.0
+    steps: int = 0
+    m: np.ndarray | None = None
+    v: np.ndarray | None = None
+
+    def update(self, params: np.ndarray, grads: np.ndarray) -> None:
+        """One step: params -= lr * m_hat / (sqrt(v_hat) + eps), after decay params *= 1 - lr*wd."""
+        if self.m is None:
+            self.m = np.zeros_like(params)
+            self.v = np.zeros_like(params)
+        self.steps += 1
+        m, v = self.m, self.v
+        m *= self.beta1
+        m += (1 - self.beta1) * grads
+        v *= self.beta2
+        v += (1 - self.beta2) * (grads * grads)
+        if self.weight_decay:
+            params *= 1 - self.lr * self.weight_decay
+        bias1 = 1 - self.beta1**self.steps
+        bias2 = 1 - self.beta2**self.steps
+        # PyTorch's order: denom = sqrt(v) / sqrt(bias2) + eps, step = lr / bias1.
+        denom = np.sqrt(v) / np.sqrt(bias2) + self.eps
+        params -= (self.lr / bias1) * (m / denom)
+
+
+def clip_grad_norm(grads: np.ndarray, max_norm: float) -> float:
+    """Scale grads in place so their global L2 norm is at most max_norm; return the norm before."""
+    norm = float(np.sqrt(np.dot(grads.astype(np.float64), grads.astype(np.float64))))
+    if max_norm > 0 and norm > max_norm:
+        grads *= max_norm / (norm + 1e-6)
+    return norm
+
+
+@dataclass(frozen=True)
+class EpochReport:
+    """What one epoch did, for progress displays."""
+
+    epoch: int
+    epochs: int
+    train_loss: float
+    val_loss: float | None
+    windows_per_s: float
+    seconds: float
+    best_epoch: int
+
+
+@dataclass
+class TrainResult:
+    """The best parameters (flat) and how training went."""
+
+    params: np.ndarray
+    history: list[EpochReport] = field(default_factory=list)
+    best_epoch: int = 0
+    best_val_loss: float | None = None
+    stopped_early: bool = False
+
+
+class TrainStep:
+    """Forward, backward, clipping and the optimizer update for one batch, with buffers reused."""
+
+    def __init__(self, spec: NetSpec, tspec: TrainSpec, params: np.ndarray,
+                 rng: np.random.Generator | None = None) -> None:
+        self.spec, self.tspec = spec, tspec
+        self.layout = ParamLayout.for_spec(spec)
+        self.params = params
+        self.grads = np.zeros_like(params)
+        self.param_views = self.layout.views(params)
+        self.grad_views = self.layout.views(self.grads)
+        self.optimizer = AdamW(lr=tspec.lr, weight_decay=tspec.weight_decay)
+        self.dropout_rng = rng if spec.dropout > 0 else None
+
+    def __call__(self, x: np.ndarray, y: np.ndarray) -> float:
+        """x (T, B, I) time-major, y (B, K): returns the batch loss before the update."""
+        value = loss_and_grad(self.spec, self.param_views, self.grad_views, x, y, self.tspec.loss,
+                              huber_delta=self.tspec.huber_delta, dropout_rng=self.dropout_rng)
+        if not np.isfinite(value):
+            raise TrainingError(
+                f"training diverged (loss became {value}); try a smaller --lr (now {self.tspec.lr:g}) "
+                "or a smaller --clip")
+        clip_grad_norm(self.grads, self.tspec.clip)
+        self.optimizer.update(self.params, self.grads)
+        return value
+
+
+def evaluate_loss(spec: NetSpec, params: np.ndarray, x: np.ndarray, y: np.ndarray,
+                  loss: str, huber_delta: float = 1.0) -> float:
+    """Mean loss of the model on windows x (N, T, I), targets y (N, K)."""
+    views = ParamLayout.for_spec(spec).views(params)
+    pred = predict(spec, views, x)
+    return loss_and_gradient(loss, pred, y, huber_delta)[0]
+
+
+def train(spec: NetSpec, tspec: TrainSpec, params: np.ndarray,
+          x_train: np.ndarray, y_train: np.ndarray,
+          x_val: np.ndarray | None = None, y_val: np.ndarray | None = None,
+          on_epoch: Callable[[EpochReport], None] | None = None) -> TrainResult:
+    """Train from `params` (flat, not modified) on windows (N, T, I) -> (N, K).
+
+    Each epoch shuffles with a generator seeded from tspec.seed, so a run repeats itself
+    bit for bit on the same machine. With validation windows, keeps the parameters of the
+    best validation epoch and stops after `patience` epochs without improvement.
+    """
+    if len(x_train) == 0:
+        raise TrainingError("no training windows: the series are too short for --lookback + --horizon")
+    rng = np.random.default_rng(tspec.seed)
+    step = TrainStep(spec, tspec, params.copy(), rng)
+    has_val = x_val is not None and len(x_val) > 0
+    result = TrainResult(params=step.params.copy())
+    best = np.inf
+    since_best = 0
+    n = len(x_train)
+    for epoch in range(1, tspec.epochs + 1):
+        started = time.perf_counter()
+        order = rng.permutation(n)
+        total = 0.0
+        for start in range(0, n, tspec.batch_size):
+            idx = order[start : start + tspec.batch_size]
+            x = np.ascontiguousarray(x_train[idx].transpose(1, 0, 2))  # (T, B, I)
+            total += step(x, y_train[idx]) * len(idx)
+        train_loss = total / n
+        if not np.all(np.isfinite(step.params)):
+            raise TrainingError(f"training diverged (non-finite weights in epoch {epoch}); try a smaller --lr")
+        val_loss = (evaluate_loss(spec, step.params, x_val, y_val, tspec.loss, tspec.huber_delta)
+                    if has_val else None)
+        score = val_loss if has_val else train_loss
+        if not np.isfinite(score):
+            raise TrainingError(f"training diverged (loss {score} in epoch {epoch}); try a smaller --lr")
+        if score < best:
+            best, since_best = score, 0
+            result.params = step.params.copy()
+            result.best_epoch = epoch
+            result.best_val_loss = val_loss
+        else:
+            since_best += 1
+        seconds = time.perf_counter() - started
+        report = EpochReport(epoch, tspec.epochs, train_loss, val_loss, n / seconds, seconds, result.best_epoch)
+        result.history.append(report)
+        if on_epoch is not None:
+            on_epoch(report)
+        if has_val and tspec.patience and since_best >= tspec.patience:
+            result.stopped_early = True
+            break
+    return result
