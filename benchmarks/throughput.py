@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import os
 import platform
 import subprocess
@@ -90,20 +91,55 @@ def measure_startup() -> dict:
             "note": "whole process: interpreter start, imports, float32 training step and prediction (all cells share one compiled driver)"}
 
 
+def _median_of(results: list[dict]) -> dict:
+    """The median of each numeric figure over rounds; other fields from the first round."""
+    merged = dict(results[0])
+    for key, value in results[0].items():
+        if isinstance(value, (int, float)):
+            merged[key] = round(statistics.median(r[key] for r in results), 1)
+    return merged
+
+
+def _in_child(engine: str, cell: str, layers: int, seconds: float) -> dict:
+    """Run one measurement in a fresh interpreter and return its JSON result."""
+    command = [sys.executable, __file__, "--child", engine, cell, str(layers), "--seconds", str(seconds)]
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true", help="print JSON only")
     parser.add_argument("--seconds", type=float, default=3.0, help="timed seconds per measurement")
     parser.add_argument("--no-startup", action="store_true", help="skip the compile/cache-load timing")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per row (median reported)")
+    parser.add_argument("--child", nargs=3, metavar=("ENGINE", "CELL", "LAYERS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        engine, cell, layers = args.child
+        measure = measure_rnncast if engine == "rnncast" else measure_torch
+        print(json.dumps(measure(cell, int(layers), seconds=args.seconds)))
+        return 0
     with_torch = torch_available()
     rows = []
     for cell, layers in ROWS:
-        row = {"cell": cell, "layers": layers, "rnncast": measure_rnncast(cell, layers, seconds=args.seconds)}
+        # Rounds alternate the engines (A B A B ...) so that a slow spell of a shared
+        # machine hits both; the ratio is the median of the per-round ratios.
+        runs = {"rnncast": [], "pytorch": []}
+        for _ in range(args.rounds):
+            runs["rnncast"].append(_in_child("rnncast", cell, layers, args.seconds))
+            if with_torch:
+                runs["pytorch"].append(_in_child("pytorch", cell, layers, args.seconds))
+        row = {"cell": cell, "layers": layers, "rounds": args.rounds,
+               "rnncast": _median_of(runs["rnncast"])}
         if with_torch:
-            row["pytorch"] = measure_torch(cell, layers, seconds=args.seconds)
-            row["ratio"] = {kind: round(row["rnncast"][kind] / row["pytorch"][kind], 2)
+            row["pytorch"] = _median_of(runs["pytorch"])
+            row["ratio"] = {kind: round(statistics.median(a[kind] / b[kind] for a, b in
+                                                          zip(runs["rnncast"], runs["pytorch"])), 2)
                             for kind in ("train_windows_per_s", "infer_windows_per_s")}
+            row["ratio_min"] = {kind: round(min(a[kind] / b[kind] for a, b in
+                                                zip(runs["rnncast"], runs["pytorch"])), 2)
+                                for kind in ("train_windows_per_s", "infer_windows_per_s")}
         rows.append(row)
         if not args.json:
             print(json.dumps(row), file=sys.stderr)

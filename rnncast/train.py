@@ -14,7 +14,7 @@ import numpy as np
 
 from rnncast.config import NetSpec, TrainSpec
 from rnncast.errors import TrainingError
-from rnncast.model import ParamLayout, loss_and_grad, loss_and_gradient, predict
+from rnncast.model import ParamLayout, Workspace, loss_and_grad, loss_and_gradient, predict
 
 
 @dataclass
@@ -55,7 +55,8 @@ class AdamW:
 
 def clip_grad_norm(grads: np.ndarray, max_norm: float) -> float:
     """Scale grads in place so their global L2 norm is at most max_norm; return the norm before."""
-    norm = float(np.sqrt(np.dot(grads.astype(np.float64), grads.astype(np.float64))))
+    # A ufunc reduction, not np.dot: BLAS threads would spin against the kernels' threads.
+    norm = float(np.sqrt(np.sum(np.square(grads, dtype=np.float64))))
     if max_norm > 0 and norm > max_norm:
         grads *= max_norm / (norm + 1e-6)
     return norm
@@ -98,11 +99,13 @@ class TrainStep:
         self.grad_views = self.layout.views(self.grads)
         self.optimizer = AdamW(lr=tspec.lr, weight_decay=tspec.weight_decay)
         self.dropout_rng = rng if spec.dropout > 0 else None
+        self.workspace = Workspace()
 
     def __call__(self, x: np.ndarray, y: np.ndarray) -> float:
         """x (T, B, I) time-major, y (B, K): returns the batch loss before the update."""
         value = loss_and_grad(self.spec, self.param_views, self.grad_views, x, y, self.tspec.loss,
-                              huber_delta=self.tspec.huber_delta, dropout_rng=self.dropout_rng)
+                              huber_delta=self.tspec.huber_delta, dropout_rng=self.dropout_rng,
+                              workspace=self.workspace)
         if not np.isfinite(value):
             raise TrainingError(
                 f"training diverged (loss became {value}); try a smaller --lr (now {self.tspec.lr:g}) "

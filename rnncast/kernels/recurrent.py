@@ -19,7 +19,7 @@ from numba import prange
 from rnncast.kernels.gru import gru_step_backward, gru_step_forward
 from rnncast.kernels.jit import kernel
 from rnncast.kernels.lstm import lstm_step_backward, lstm_step_forward
-from rnncast.kernels.matmul import matmul, matmul_tn
+from rnncast.kernels.matmul import matmul, matmul_nt, matmul_tn
 from rnncast.kernels.rnn import rnn_step_backward, rnn_step_forward
 
 LSTM = 0
@@ -63,8 +63,8 @@ def layer_forward(cell, x, hs, cs, acts, w_ihT, w_hhT, b_ih, b_hh, keep, n_chunk
     hs with cs[0] = c0. acts (T, B, A*H): what the backward needs (LSTM A=5: i, f, g, o,
     tanh c; GRU A=4: r, z, n, W_hn h + b_hn; RNN: unused). w_ihT (I, GH), w_hhT (H, GH)
     the transposed weights, b_ih, b_hh (GH,).
-    keep = 0 (inference) keeps only the current step: acts and cs then have one row and
-    are overwritten in place, which saves memory traffic.
+    keep = 0 (inference) keeps only the current step: acts then has one row and cs two,
+    reused step after step, which saves memory traffic.
     """
     T, B, _ = x.shape
     GH = w_hhT.shape[1]
@@ -81,7 +81,11 @@ def layer_forward(cell, x, hs, cs, acts, w_ihT, w_hhT, b_ih, b_hh, keep, n_chunk
             matmul(hs[t, b0:b1], w_hhT, Gh, 1)
             a = acts[t * keep, b0:b1]
             if cell == LSTM:
-                lstm_step_forward(Gx, Gh, cs[t * keep, b0:b1], a, cs[(t + 1) * keep, b0:b1], hs[t + 1, b0:b1])
+                # Inference alternates two rows of c: updating c in place made LLVM's
+                # overlap check fail at run time and fall back to scalar code (2.5x slower).
+                c_prev = t if keep else t % 2
+                c_next = t + 1 if keep else (t + 1) % 2
+                lstm_step_forward(Gx, Gh, cs[c_prev, b0:b1], a, cs[c_next, b0:b1], hs[t + 1, b0:b1])
             elif cell == GRU:
                 gru_step_forward(Gx, Gh, hs[t, b0:b1], a, hs[t + 1, b0:b1])
             else:
@@ -89,20 +93,21 @@ def layer_forward(cell, x, hs, cs, acts, w_ihT, w_hhT, b_ih, b_hh, keep, n_chunk
 
 
 @kernel(parallel=True)
-def layer_backward(cell, x, hs, cs, acts, w_ih, w_hh, d_out, dh_n, dc_n,
+def layer_backward(cell, x, hs, cs, acts, w_ihT, w_hhT, d_out, dh_n, dc_n,
                    dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, need_dx, n_chunks):
     """Backprop through time for one layer, after `layer_forward` with keep = 1.
 
     d_out (T, B, H): gradient of the output at every step, or an array with 0 steps for
     none (a head on the last step passes its gradient as dh_n). dh_n, dc_n (B, H):
-    gradients of the final states (dc_n LSTM only). w_ih (GH, I), w_hh (GH, H) untransposed.
+    gradients of the final states (dc_n LSTM only). w_ihT (I, GH) and w_hhT (H, GH) are
+    transposed as in the forward: the dot-product form of dG @ W reads them row by row.
     Writes dh0 (B, H), dc0 (B, H, LSTM only), dx (T, B, I) when need_dx is 1 (the first
     layer of a training step does not need it) and the per-chunk partial weight
     gradients dW_ih (C, GH, I), dW_hh (C, GH, H), db_ih, db_hh (C, GH).
     """
     T, B, _ = x.shape
     H = hs.shape[2]
-    GH = w_hh.shape[0]
+    GH = w_hhT.shape[1]
     has_d_out = d_out.shape[0] > 0
     for ch in prange(n_chunks):
         b0 = B * ch // n_chunks
@@ -131,9 +136,9 @@ def layer_backward(cell, x, hs, cs, acts, w_ih, w_hh, d_out, dh_n, dc_n,
             else:
                 rnn_step_backward(hs[t + 1, b0:b1], dh, dGx)
             # dh of the previous step: dGh @ W_hh (n, H), plus GRU's direct z * dh'.
-            matmul(dGh, w_hh, dh, 1 if cell == GRU else 0)
+            matmul_nt(dGh, w_hhT, dh, 1 if cell == GRU else 0)
             if need_dx:
-                matmul(dGx, w_ih, dx[t, b0:b1], 0)  # (n, I)
+                matmul_nt(dGx, w_ihT, dx[t, b0:b1], 0)  # (n, I)
             matmul_tn(dGh, hs[t, b0:b1], gW_hh)
             matmul_tn(dGx, x[t, b0:b1], gW_ih)
             _sum_rows_into(db_ih[ch], dGx)
