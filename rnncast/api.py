@@ -1,0 +1,317 @@
+"""The public Python API: where reading, windowing, the network and training meet.
+
+    model = rnncast.fit("prices.csv", lookback=60, horizon=10)
+    rnncast.save(model, "prices.rnncast")
+    table = rnncast.forecast(rnncast.load("prices.rnncast"))   # {"timestamp": ..., "forecast": ...}
+
+`forecast` needs no training code and, without new data, no pandas: the model file
+holds each series' last `lookback` values and the timestamps of its next `horizon` steps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import asdict, dataclass, field, replace
+from typing import IO, Any, Callable, Sequence
+
+import numpy as np
+
+from rnncast import __version__
+from rnncast.config import NetSpec, TrainSpec, WindowSpec
+from rnncast.errors import ConfigError, ModelFileError
+from rnncast.io import SeriesSet
+from rnncast.windows import ScalerStats
+
+MODEL_KIND = "rnncast-model"
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    """A trained forecaster and everything needed to forecast with it, nothing else."""
+
+    net: NetSpec
+    window: WindowSpec
+    train: TrainSpec
+    params: dict[str, np.ndarray]  # PyTorch names + head.weight/head.bias, float32
+    scaler: ScalerStats  # (S, F) per known series
+    ids: tuple[str, ...]
+    target: str
+    features: tuple[str, ...]
+    time_col: str
+    id_col: str | None
+    freq: str
+    tz: str | None
+    history: np.ndarray  # (S, T, F) float64: each series' last lookback rows, original units
+    last_times: np.ndarray  # (S,) datetime64[ns]
+    future_times: np.ndarray  # (S, K) datetime64[ns]: the next horizon steps of each series
+    metrics: dict[str, Any] = field(default_factory=dict)
+    data_fingerprint: str = ""
+    version: str = __version__
+
+
+# ------------------------------------------------------------------------------- fit
+
+
+def fit(data: SeriesSet | str | os.PathLike[str], *, target: str | None = None,
+        time_col: str | None = None, id_col: str | None = None, features: Sequence[str] = (),
+        freq: str | None = None, fill: str = "interpolate", lookback: int | None = None,
+        horizon: int | None = None, val_fraction: float = 0.2, scaler: str = "standard",
+        cell: str = "lstm", hidden: int = 64, layers: int = 1, dropout: float = 0.0,
+        train: TrainSpec | None = None, stdin: IO[bytes] | None = None,
+        on_epoch: Callable[..., None] | None = None) -> Model:
+    """Read `data` (a path, "-" for stdin, or a SeriesSet), train, and return the Model.
+
+    lookback and horizon default by frequency (see rnncast.defaults). Raises DataError,
+    ConfigError or TrainingError (all RnncastError) with a one-line message.
+    """
+    from rnncast.io import read_series
+    from rnncast.model import ParamLayout, init_params
+    from rnncast.train import train as run_training
+    from rnncast.windows import fit_scaler, make_windows, scale, train_val_split
+
+    series = data if isinstance(data, SeriesSet) else read_series(
+        data, target=target, time_col=time_col, id_col=id_col, features=features, freq=freq,
+        fill=fill, stdin=stdin)
+    default_lookback, default_horizon = _frequency_defaults(series.freq)
+    window = WindowSpec(lookback=lookback or default_lookback, horizon=horizon or default_horizon,
+                        val_fraction=val_fraction, scaler=scaler)
+    tspec = train or TrainSpec()
+    net = NetSpec(cell=cell, inputs=series.values.shape[1], hidden=hidden, layers=layers,
+                  horizon=window.horizon, dropout=dropout)
+    T, K = window.lookback, window.horizon
+
+    train_ends, val_starts = train_val_split(series.offsets, window.val_fraction, T, K, ids=series.ids)
+    stats = fit_scaler(window.scaler, series.values, series.offsets, train_ends)
+    scaled = scale(series.values, series.offsets, stats)
+    x_train, y_train, _ = make_windows(scaled, series.offsets, T, K, ends=train_ends, ids=series.ids)
+    x_val = y_val = None
+    if window.val_fraction > 0:
+        x_val, y_val, val_series = make_windows(scaled, series.offsets, T, K, starts=val_starts, ids=series.ids)
+
+    started = time.perf_counter()
+    initial = init_params(net, np.random.default_rng(tspec.seed))
+    result = run_training(net, tspec, initial, x_train, y_train, x_val, y_val, on_epoch=on_epoch)
+    seconds = time.perf_counter() - started
+
+    layout = ParamLayout.for_spec(net)
+    params = {name: view.copy() for name, view in layout.views(result.params).items()}
+    metrics: dict[str, Any] = {
+        "train_windows": int(len(x_train)),
+        "val_windows": int(0 if x_val is None else len(x_val)),
+        "epochs_run": len(result.history),
+        "best_epoch": result.best_epoch,
+        "stopped_early": result.stopped_early,
+        "train_loss": result.history[-1].train_loss,
+        "val_loss": result.best_val_loss,
+        "train_seconds": round(seconds, 3),
+        "filled_values": series.filled,
+    }
+    if x_val is not None and len(x_val):
+        metrics.update(_validation_metrics(net, params, stats, x_val, y_val, val_series))
+    ends = series.offsets[1:]
+    return Model(
+        net=net, window=window, train=tspec, params=params, scaler=stats, ids=series.ids,
+        target=series.target, features=series.features, time_col=series.time_col,
+        id_col=series.id_col, freq=series.freq, tz=series.tz,
+        history=_last_rows(series.values, series.offsets, T),
+        last_times=series.times[ends - 1],
+        future_times=_future_times(series.times[ends - 1], series.freq, K),
+        metrics=metrics, data_fingerprint=_fingerprint(series),
+    )
+
+
+def _frequency_defaults(freq: str) -> tuple[int, int]:
+    from rnncast.defaults import for_frequency
+
+    return for_frequency(freq)
+
+
+def _validation_metrics(net: NetSpec, params: dict[str, np.ndarray], stats: ScalerStats,
+                        x_val: np.ndarray, y_val: np.ndarray, series_index: np.ndarray) -> dict[str, float]:
+    """MAE and RMSE on the validation windows in original units, and the naive forecast's."""
+    from rnncast.model import predict
+    from rnncast.windows import unscale_target
+
+    pred = unscale_target(predict(net, params, x_val), series_index, stats)
+    actual = unscale_target(y_val, series_index, stats)
+    naive = unscale_target(np.repeat(x_val[:, -1:, 0], y_val.shape[1], axis=1), series_index, stats)
+    err, naive_err = pred - actual, naive - actual
+    return {
+        "val_mae": float(np.mean(np.abs(err))),
+        "val_rmse": float(np.sqrt(np.mean(err**2))),
+        "naive_val_mae": float(np.mean(np.abs(naive_err))),
+        "naive_val_rmse": float(np.sqrt(np.mean(naive_err**2))),
+    }
+
+
+def _last_rows(values: np.ndarray, offsets: np.ndarray, lookback: int) -> np.ndarray:
+    rows = offsets[1:, None] - lookback + np.arange(lookback)  # (S, T)
+    return values[rows].astype(np.float64)
+
+
+def _future_times(last: np.ndarray, freq: str, horizon: int) -> np.ndarray:
+    """(S, K) timestamps of the `horizon` steps after each series' last one."""
+    import pandas as pd
+
+    offset = pd.tseries.frequencies.to_offset(freq)
+    stamps = pd.DatetimeIndex(last)
+    steps = [stamps + offset * k for k in range(1, horizon + 1)]
+    return np.stack([s.values for s in steps], axis=1).astype("datetime64[ns]")
+
+
+def _fingerprint(series: SeriesSet) -> str:
+    digest = hashlib.sha256()
+    for part in (series.values, series.offsets, series.times.view(np.int64)):
+        digest.update(np.ascontiguousarray(part).tobytes())
+    digest.update("\x1f".join(series.ids).encode())
+    return "sha256:" + digest.hexdigest()
+
+
+# -------------------------------------------------------------------------- forecast
+
+
+def forecast(model: Model, data: SeriesSet | str | os.PathLike[str] | None = None, *,
+             horizon: int | None = None, stdin: IO[bytes] | None = None) -> dict[str, np.ndarray]:
+    """Forecast the next `horizon` steps (default: the trained horizon) of every series.
+
+    Without `data`, from the history stored in the model. With `data` (a path, "-" for
+    stdin, or a SeriesSet with the model's columns), from the end of that history; series
+    unknown to the model are scaled by their own history. Returns columns: `id` (only
+    when the model has an id column), `timestamp`, `forecast`, in original units.
+    """
+    from rnncast.model import predict
+
+    K = model.net.horizon
+    steps = K if horizon is None else horizon
+    if not 1 <= steps <= K:
+        raise ConfigError(f"--horizon {steps} is beyond what the model was trained for ({K}); "
+                          f"use --horizon 1..{K} or fit again with --horizon {steps}")
+    if data is None:
+        ids, history, stats, future = model.ids, model.history, model.scaler, model.future_times
+    else:
+        ids, history, stats, future = _history_from(model, data, stdin)
+    loc = stats.loc[:, None, :]  # (S, 1, F)
+    windows = ((history - loc) / stats.scale[:, None, :]).astype(np.float32)  # (S, T, F)
+    pred = predict(model.net, model.params, windows).astype(np.float64)  # (S, K)
+    values = pred[:, :steps] * stats.scale[:, :1] + stats.loc[:, :1]
+    if not np.isfinite(values).all():
+        raise ModelFileError("the model produced non-finite forecasts; fit it again (the weights may be damaged)")
+    table: dict[str, np.ndarray] = {}
+    if model.id_col is not None:
+        table[model.id_col] = np.repeat(np.asarray(ids, dtype=object), steps)
+    table["timestamp"] = future[:, :steps].reshape(-1)
+    table["forecast"] = values.reshape(-1)
+    return table
+
+
+def _history_from(model: Model, data: SeriesSet | str | os.PathLike[str], stdin: IO[bytes] | None):
+    """(ids, history (S, T, F), scaler, future times (S, K)) from new data."""
+    from rnncast.io import read_series
+    from rnncast.windows import fit_scaler, last_windows
+
+    series = data if isinstance(data, SeriesSet) else read_series(
+        data, target=model.target, time_col=model.time_col, id_col=model.id_col,
+        features=model.features, freq=model.freq, stdin=stdin)
+    T = model.window.lookback
+    history = last_windows(series.values, series.offsets, T, ids=series.ids).astype(np.float64)
+    own = fit_scaler(model.window.scaler, series.values, series.offsets, series.offsets[1:])
+    known = {name: s for s, name in enumerate(model.ids)}
+    loc, scale = own.loc.copy(), own.scale.copy()
+    for s, name in enumerate(series.ids):
+        if name in known and (model.id_col is not None or len(model.ids) == 1):
+            loc[s], scale[s] = model.scaler.loc[known[name]], model.scaler.scale[known[name]]
+        elif model.id_col is None:
+            # A single-series model: new data is the same series, scaled as in training.
+            loc[s], scale[s] = model.scaler.loc[0], model.scaler.scale[0]
+    stats = ScalerStats(model.window.scaler, loc, scale)
+    last = series.times[series.offsets[1:] - 1]
+    return series.ids, history, stats, _future_times(last, model.freq, model.net.horizon)
+
+
+# ---------------------------------------------------------------------- save and load
+
+
+def save(model: Model, path: str | os.PathLike[str]) -> None:
+    """Write the model to one file, atomically (see rnncast.format)."""
+    from rnncast.format import save_model
+
+    header = {
+        "kind": MODEL_KIND,
+        "rnncast_version": model.version,
+        "net": asdict(model.net),
+        "window": asdict(model.window),
+        "train": asdict(model.train),
+        "scaler": model.scaler.kind,
+        "ids": list(model.ids),
+        "columns": {"target": model.target, "features": list(model.features),
+                    "time": model.time_col, "id": model.id_col},
+        "freq": model.freq,
+        "tz": model.tz,
+        "metrics": model.metrics,
+        "data_fingerprint": model.data_fingerprint,
+    }
+    arrays = {f"weights/{name}": value for name, value in model.params.items()}
+    arrays.update({
+        "scaler/loc": model.scaler.loc,
+        "scaler/scale": model.scaler.scale,
+        "history/values": model.history,
+        "history/last_times": model.last_times.view(np.int64),
+        "history/future_times": model.future_times.view(np.int64),
+    })
+    save_model(path, header, arrays)
+
+
+def load(path: str | os.PathLike[str]) -> Model:
+    """Read a model file written by `save`. Never runs code from the file."""
+    from rnncast.format import load_model
+
+    header, arrays = load_model(path)
+    try:
+        if header.get("kind") != MODEL_KIND:
+            raise KeyError("kind")
+        net = NetSpec(**header["net"])
+        from rnncast.model import ParamLayout
+
+        layout = ParamLayout.for_spec(net)
+        params = {name: arrays[f"weights/{name}"].astype(np.float32) for name in layout.names}
+        for name, shape in zip(layout.names, layout.shapes):
+            if params[name].shape != shape:
+                raise ValueError(f"weight {name} has shape {params[name].shape}, expected {shape}")
+        columns = header["columns"]
+        return Model(
+            net=net, window=WindowSpec(**header["window"]), train=TrainSpec(**header["train"]),
+            params=params,
+            scaler=ScalerStats(header["scaler"], arrays["scaler/loc"], arrays["scaler/scale"]),
+            ids=tuple(header["ids"]), target=columns["target"], features=tuple(columns["features"]),
+            time_col=columns["time"], id_col=columns["id"], freq=header["freq"], tz=header["tz"],
+            history=arrays["history/values"],
+            last_times=arrays["history/last_times"].view("datetime64[ns]"),
+            future_times=arrays["history/future_times"].view("datetime64[ns]"),
+            metrics=header.get("metrics", {}), data_fingerprint=header.get("data_fingerprint", ""),
+            version=header.get("rnncast_version", "?"),
+        )
+    except (KeyError, TypeError, ValueError, ConfigError) as exc:
+        raise ModelFileError(f"{path} is not a usable rnncast model ({exc}); fit it again") from exc
+
+
+def describe(model: Model) -> dict[str, Any]:
+    """Everything `rnncast info` shows, as plain JSON-able data."""
+    from rnncast.model import ParamLayout
+
+    return {
+        "rnncast_version": model.version,
+        "network": asdict(model.net) | {"parameters": ParamLayout.for_spec(model.net).size},
+        "window": asdict(model.window),
+        "training": asdict(model.train),
+        "columns": {"time": model.time_col, "target": model.target, "features": list(model.features),
+                    "id": model.id_col},
+        "frequency": model.freq,
+        "time_zone": model.tz,
+        "series": len(model.ids),
+        "series_ids": list(model.ids[:20]) + (["..."] if len(model.ids) > 20 else []),
+        "last_timestamp": str(model.last_times.max()) if len(model.last_times) else None,
+        "metrics": model.metrics,
+        "data_fingerprint": model.data_fingerprint,
+    }

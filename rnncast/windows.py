@@ -1,0 +1,251 @@
+"""Scalers and sliding windows over stacked series, in plain NumPy.
+
+All series share one array: `values` (N, F) float64 with column 0 the target, and
+`offsets` (S+1,) int64 so that series s is rows offsets[s]:offsets[s+1], oldest first.
+Shape letters: N rows, F columns, S series, T lookback, K horizon.
+
+The split, in rows of each series of length n (start o):
+
+    [o ........................ train_end)[train_end ............. o+n)
+     training rows: scaler statistics      validation rows: targets of the
+     and training windows (inputs and      validation windows, whose inputs may
+     targets) come only from here          reach back T rows into the training part
+
+so no validation value ever leaks into the scaler or into a training target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from rnncast.config import SCALERS
+from rnncast.errors import ConfigError, DataError
+
+# A spread below this fraction of the values' magnitude is rounding noise of a constant
+# series (np.std of a constant 0.1 is about 1e-17, not 0); dividing by it would blow the
+# series up, so such a column gets scale 1.
+_CONSTANT_RTOL = 1e-12
+
+
+@dataclass(frozen=True, eq=False)
+class ScalerStats:
+    """Per-series, per-column scaling: scaled = (x - loc) / scale.
+
+    `loc` and `scale` are (S, F) float64, stored read-only; `scale` is positive and finite
+    (a constant column gets scale 1). eq=False: arrays have no single truth value, so
+    instances compare by identity.
+    """
+
+    kind: str
+    loc: np.ndarray
+    scale: np.ndarray
+
+    def __post_init__(self) -> None:
+        if self.kind not in SCALERS:
+            raise ConfigError(f"--scaler must be one of {', '.join(SCALERS)}, got {self.kind!r}")
+        loc = np.array(self.loc, dtype=np.float64)
+        scale = np.array(self.scale, dtype=np.float64)
+        if loc.ndim != 2 or loc.shape != scale.shape:
+            raise ValueError(f"loc and scale must both be (S, F), got {loc.shape} and {scale.shape}")
+        if not (np.isfinite(loc).all() and np.isfinite(scale).all() and (scale > 0).all()):
+            raise ValueError("scaler statistics must be finite with a positive scale")
+        loc.flags.writeable = False
+        scale.flags.writeable = False
+        object.__setattr__(self, "loc", loc)
+        object.__setattr__(self, "scale", scale)
+
+
+def fit_scaler(kind: str, values: np.ndarray, offsets: np.ndarray, train_ends: np.ndarray) -> ScalerStats:
+    """Fit per-series statistics on the training rows offsets[s]:train_ends[s] only.
+
+    kind "standard": loc = mean, scale = population std (ddof=0); "minmax": loc = min,
+    scale = max - min (training rows map to [0, 1]); "none": loc 0, scale 1.
+    """
+    if kind not in SCALERS:
+        raise ConfigError(f"--scaler must be one of {', '.join(SCALERS)}, got {kind!r}")
+    values, offsets = _check_values(values, offsets)
+    ends = np.asarray(train_ends, dtype=np.int64)
+    starts = offsets[:-1]
+    if ends.shape != starts.shape or (ends <= starts).any() or (ends > offsets[1:]).any():
+        raise ValueError("train_ends must give each series a non-empty training part inside the series")
+    if not np.isfinite(values).all():
+        raise DataError("the values contain NaN or infinity; fill or remove them before scaling")
+    n_series, n_cols = len(starts), values.shape[1]
+    loc = np.zeros((n_series, n_cols))
+    spread = np.ones((n_series, n_cols))
+    if kind == "none":
+        return ScalerStats(kind, loc, spread)
+    magnitude = np.empty((n_series, n_cols))
+    # One small reduction per series: S is at most a few thousand, and per-slice NumPy
+    # reductions keep pairwise summation (a global cumsum would lose precision).
+    for s in range(n_series):
+        part = values[starts[s] : ends[s]]
+        if kind == "standard":
+            loc[s] = part.mean(axis=0)
+            spread[s] = part.std(axis=0)
+        else:
+            loc[s] = part.min(axis=0)
+            spread[s] = part.max(axis=0) - loc[s]
+        magnitude[s] = np.abs(part).max(axis=0)
+    constant = ~(spread > _CONSTANT_RTOL * magnitude)
+    spread[constant] = 1.0
+    return ScalerStats(kind, loc, spread)
+
+
+def scale(values: np.ndarray, offsets: np.ndarray, stats: ScalerStats) -> np.ndarray:
+    """(values - loc) / scale row by row with each row's series statistics; (N, F) float64."""
+    values, offsets = _check_values(values, offsets)
+    lengths = np.diff(offsets)
+    if stats.loc.shape != (len(lengths), values.shape[1]):
+        raise ValueError(
+            f"the scaler holds {stats.loc.shape[0]} series x {stats.loc.shape[1]} columns, "
+            f"the data {len(lengths)} series x {values.shape[1]} columns"
+        )
+    return (values - np.repeat(stats.loc, lengths, axis=0)) / np.repeat(stats.scale, lengths, axis=0)
+
+
+def unscale_target(y: np.ndarray, series_index: np.ndarray, stats: ScalerStats) -> np.ndarray:
+    """Inverse of `scale` for column 0 (the target); float64 of y's shape.
+
+    `series_index` gives the series of each leading entry of y: y (N, K) or (N,) with
+    series_index (N,); its shape must be a prefix of y's.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    index = np.asarray(series_index, dtype=np.int64)
+    if y.shape[: index.ndim] != index.shape:
+        raise ValueError(f"series_index {index.shape} must match the leading axes of y {y.shape}")
+    shape = index.shape + (1,) * (y.ndim - index.ndim)  # broadcast over y's trailing axes
+    return y * stats.scale[index, 0].reshape(shape) + stats.loc[index, 0].reshape(shape)
+
+
+def train_val_split(
+    offsets: np.ndarray,
+    val_fraction: float,
+    lookback: int,
+    horizon: int,
+    *,
+    ids: Sequence[str] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split each series by time into training rows and validation rows.
+
+    Returns (train_ends, val_starts), both (S,) int64 absolute row indices:
+    - training rows are offsets[s]:train_ends[s]; pass train_ends to `fit_scaler` and as
+      `ends` to `make_windows` for the training windows;
+    - validation windows come from `make_windows(..., starts=val_starts)`, with
+      val_starts = train_ends - lookback, so their targets are exactly the validation rows.
+
+    A series of n rows keeps v = max(horizon, round(val_fraction * n)) rows for validation
+    (at least one full validation window) when val_fraction > 0, and none when it is 0
+    (then val_starts = the series ends, giving no validation windows). The windows whose
+    targets would straddle the boundary (horizon - 1 of them) are used by neither side.
+    A series too short to keep lookback + horizon training rows raises DataError.
+    """
+    offsets = _check_offsets(offsets)
+    _check_steps(lookback, horizon)
+    if not 0.0 <= val_fraction < 1.0:
+        raise ConfigError(f"--val-fraction must be in [0, 1), got {val_fraction}")
+    lengths = np.diff(offsets)
+    _require_length(lengths, lookback + horizon, ids, f"lookback {lookback} + horizon {horizon}")
+    if val_fraction == 0:
+        ends = offsets[1:].copy()
+        return ends, ends.copy()
+    n_val = np.maximum(horizon, np.rint(val_fraction * lengths).astype(np.int64))
+    n_train = lengths - n_val
+    short = np.flatnonzero(n_train < lookback + horizon)
+    if short.size:
+        s = int(short[0])
+        raise DataError(
+            f"series {_name(ids, s)} has {lengths[s]} rows: after its last {n_val[s]} are set aside for "
+            f"validation (--val-fraction {val_fraction}), {n_train[s]} remain, but lookback {lookback} + "
+            f"horizon {horizon} needs {lookback + horizon}; lower --val-fraction, --lookback or --horizon"
+        )
+    train_ends = offsets[:-1] + n_train
+    return train_ends, train_ends - lookback
+
+
+def make_windows(
+    values: np.ndarray,
+    offsets: np.ndarray,
+    lookback: int,
+    horizon: int,
+    *,
+    starts: np.ndarray | None = None,
+    ends: np.ndarray | None = None,
+    ids: Sequence[str] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every stride-1 window: X (W, T, F) float32 inputs, Y (W, K) float32 targets, series (W,) int64.
+
+    Window w of series s starting at row r has X[w] = values[r : r+T] and
+    Y[w] = values[r+T : r+T+K, 0]. Windows are taken from rows starts[s]:ends[s] (default:
+    the whole series), ordered by series then time; a range of m rows gives
+    max(0, m - T - K + 1) windows, so a whole series of n rows gives n - T - K + 1.
+    A series (as a whole) shorter than T + K raises DataError naming it.
+    """
+    values, offsets = _check_values(values, offsets)
+    _check_steps(lookback, horizon)
+    _require_length(np.diff(offsets), lookback + horizon, ids, f"lookback {lookback} + horizon {horizon}")
+    lo = offsets[:-1] if starts is None else np.asarray(starts, dtype=np.int64)
+    hi = offsets[1:] if ends is None else np.asarray(ends, dtype=np.int64)
+    if lo.shape != hi.shape or lo.shape != offsets[:-1].shape or (lo < offsets[:-1]).any() or (hi > offsets[1:]).any():
+        raise ValueError("starts and ends must be (S,) row indices inside each series")
+    counts = np.maximum(hi - lo - lookback - horizon + 1, 0)
+    total = int(counts.sum())
+    series = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+    # First row of every window: each range's start plus 0, 1, 2, ... within the range.
+    first = np.repeat(lo - (np.cumsum(counts) - counts), counts) + np.arange(total, dtype=np.int64)
+    data = values.astype(np.float32)
+    x_view = sliding_window_view(data, lookback, axis=0)  # (N-T+1, F, T), no copy
+    y_view = sliding_window_view(data[:, 0], horizon)  # (N-K+1, K), no copy
+    x = np.ascontiguousarray(x_view[first].transpose(0, 2, 1))  # (W, T, F)
+    y = y_view[first + lookback]  # (W, K)
+    return x, y, series
+
+
+def last_windows(
+    values: np.ndarray, offsets: np.ndarray, lookback: int, *, ids: Sequence[str] | None = None
+) -> np.ndarray:
+    """The last `lookback` rows of each series, (S, T, F) float32: the input of a forecast."""
+    values, offsets = _check_values(values, offsets)
+    _check_steps(lookback, 1)
+    _require_length(np.diff(offsets), lookback, ids, f"lookback {lookback}")
+    rows = offsets[1:, None] - lookback + np.arange(lookback)  # (S, T)
+    return values[rows].astype(np.float32)
+
+
+def _check_steps(lookback: int, horizon: int) -> None:
+    if lookback < 1 or horizon < 1:
+        raise ConfigError(f"--lookback and --horizon must be at least 1, got {lookback} and {horizon}")
+
+
+def _check_offsets(offsets: np.ndarray) -> np.ndarray:
+    offsets = np.asarray(offsets, dtype=np.int64)
+    if offsets.ndim != 1 or offsets.size < 2 or offsets[0] != 0 or (np.diff(offsets) < 0).any():
+        raise ValueError("offsets must be (S+1,) non-decreasing row indices starting at 0")
+    return offsets
+
+
+def _check_values(values: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    values = np.asarray(values)
+    offsets = _check_offsets(offsets)
+    if values.ndim != 2 or values.shape[0] != offsets[-1]:
+        raise ValueError(f"values must be (N, F) with N = offsets[-1] = {offsets[-1]}, got {values.shape}")
+    return values, offsets
+
+
+def _require_length(lengths: np.ndarray, need: int, ids: Sequence[str] | None, why: str) -> None:
+    short = np.flatnonzero(lengths < need)
+    if short.size:
+        s = int(short[0])
+        more = f" (and {short.size - 1} more series)" if short.size > 1 else ""
+        raise DataError(
+            f"series {_name(ids, s)} has {lengths[s]} rows but {why} needs at least {need}{more}; "
+            "use a shorter --lookback or --horizon, or more data"
+        )
+
+
+def _name(ids: Sequence[str] | None, s: int) -> str:
+    return repr(ids[s]) if ids is not None else f"#{s}"
