@@ -29,9 +29,13 @@ class NetSpec:
     layers: int = 1
     horizon: int = 24
     dropout: float = 0.0
+    # Extra inputs the head sees beside the last hidden state: the lookback window itself
+    # (a linear "highway", as in LSTNet) and calendar features of the forecast steps.
+    head_extra: int = 0
 
     def __post_init__(self) -> None:
         _require(self.cell in CELLS, f"--cell must be one of {', '.join(CELLS)}, got {self.cell!r}")
+        _require(self.head_extra >= 0, f"head_extra must be >= 0, got {self.head_extra}")
         _require(self.inputs >= 1, f"the network needs at least one input, got {self.inputs}")
         _require(self.hidden >= 1, f"--hidden must be at least 1, got {self.hidden}")
         _require(self.layers >= 1, f"--layers must be at least 1, got {self.layers}")
@@ -76,8 +80,16 @@ class WindowSpec:
     horizon: int = 24
     val_fraction: float = 0.2
     scaler: str = "standard"
+    norm: str = "last"  # re-centre each window on its last value ("last"), mean, or "none"
+    patch: int = 1  # feed the lookback as lookback/patch steps of `patch` values each
+    highway: bool = True  # the head also reads the window itself (a linear skip path)
+    calendar: str = "none"  # "auto": calendar features of the forecast steps for the head
 
     def __post_init__(self) -> None:
+        _require(self.norm in ("last", "mean", "none"), f"--norm must be last, mean or none, got {self.norm!r}")
+        _require(self.calendar in ("auto", "none"), f"--calendar must be auto or none, got {self.calendar!r}")
+        _require(self.patch >= 1 and self.lookback % self.patch == 0,
+                 f"--patch must divide --lookback ({self.lookback}), got {self.patch}")
         _require(self.lookback >= 1, f"--lookback must be at least 1, got {self.lookback}")
         _require(self.horizon >= 1, f"--horizon must be at least 1, got {self.horizon}")
         _require(0.0 <= self.val_fraction < 1.0, f"--val-fraction must be in [0, 1), got {self.val_fraction}")

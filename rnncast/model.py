@@ -2,7 +2,8 @@
 
 Parameters live in one flat buffer with a named view per tensor (`ParamLayout`), so the
 optimizer updates everything with a handful of NumPy calls, and a model file stores the
-same names as `torch.nn.LSTM`/`GRU`/`RNN` plus `head.weight` (K, H) and `head.bias` (K,).
+same names as `torch.nn.LSTM`/`GRU`/`RNN` plus `head.weight` (K, H + E) and `head.bias`
+(K,), where E extra inputs (spec.head_extra) sit beside the last hidden state.
 Recurrent layers run through the Numba driver in `rnncast.kernels.recurrent`.
 """
 
@@ -50,7 +51,7 @@ class ParamLayout:
             names += layer_names(k)
             shapes += [(G * H, inputs), (G * H, H), (G * H,), (G * H,)]
         names += ["head.weight", "head.bias"]
-        shapes += [(spec.horizon, H), (spec.horizon,)]
+        shapes += [(spec.horizon, H + spec.head_extra), (spec.horizon,)]
         sizes = [int(np.prod(s)) for s in shapes]
         offsets = tuple(int(o) for o in np.concatenate([[0], np.cumsum(sizes)[:-1]]))
         return cls(tuple(names), tuple(shapes), offsets, int(sum(sizes)))
@@ -76,13 +77,19 @@ class ParamLayout:
 
 
 def init_params(spec: NetSpec, rng: np.random.Generator, dtype=np.float32) -> np.ndarray:
-    """A flat buffer initialized as PyTorch does: U(-1/sqrt(H), 1/sqrt(H)) everywhere.
+    """A flat buffer initialized as PyTorch does.
 
-    (torch.nn.Linear's default is U(-1/sqrt(fan_in), ...), the same bound for the head.)
+    Recurrent layers: U(-1/sqrt(H), 1/sqrt(H)) (torch.nn.LSTM/GRU/RNN). Head: torch.nn.Linear's
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = H + E, so a wide head (the lookback
+    window as extra inputs) starts as small as a linear model over those inputs would.
     """
     layout = ParamLayout.for_spec(spec)
-    bound = 1.0 / np.sqrt(spec.hidden)
-    return rng.uniform(-bound, bound, layout.size).astype(dtype)
+    flat = np.empty(layout.size, dtype)
+    for name, view in layout.views(flat).items():
+        fan_in = spec.hidden + spec.head_extra if name.startswith("head.") else spec.hidden
+        bound = 1.0 / np.sqrt(fan_in)
+        view[...] = rng.uniform(-bound, bound, view.shape)
+    return flat
 
 
 def n_chunks_for(batch: int) -> int:
@@ -225,11 +232,20 @@ def stack_backward(spec: NetSpec, params: dict[str, np.ndarray], state: StackSta
 # training step measured 16 ms instead of 6 ms).
 
 
-def head_forward(params: dict[str, np.ndarray], h_last: np.ndarray) -> np.ndarray:
-    """Direct multi-step head: (B, H) -> (B, K)."""
+def head_input(h_last: np.ndarray, extra: np.ndarray | None) -> np.ndarray:
+    """[h_last, extra] (B, H + E): what the head reads."""
+    if extra is None or extra.shape[1] == 0:
+        return np.ascontiguousarray(h_last)
+    return np.concatenate([h_last, extra.astype(h_last.dtype, copy=False)], axis=1)
+
+
+def head_forward(params: dict[str, np.ndarray], h_last: np.ndarray,
+                 extra: np.ndarray | None = None) -> np.ndarray:
+    """Direct multi-step head: [h_last (B, H), extra (B, E)] -> (B, K)."""
     weight, bias = params["head.weight"], params["head.bias"]
-    pred = np.empty((h_last.shape[0], weight.shape[0]), h_last.dtype)
-    matmul_nt(np.ascontiguousarray(h_last), weight, pred, 0)
+    z = head_input(h_last, extra)
+    pred = np.empty((z.shape[0], weight.shape[0]), z.dtype)
+    matmul_nt(z, weight, pred, 0)
     pred += bias
     return pred
 
@@ -265,25 +281,34 @@ def _loss_and_gradient(kind: str, pred: np.ndarray, target: np.ndarray, delta: f
 def loss_and_grad(spec: NetSpec, params: dict[str, np.ndarray], grads: dict[str, np.ndarray],
                   x: np.ndarray, y: np.ndarray, loss: str, *, huber_delta: float = 1.0,
                   dropout_rng: np.random.Generator | None = None,
-                  workspace: Workspace | None = None) -> float:
-    """One training batch: x (T, B, I) time-major, y (B, K). Fills `grads`; returns the loss."""
+                  workspace: Workspace | None = None, extra: np.ndarray | None = None) -> float:
+    """One training batch: x (T, B, I) time-major, y (B, K), extra (B, E) head inputs.
+
+    Fills `grads`; returns the loss.
+    """
     state = stack_forward(spec, params, x, dropout_rng=dropout_rng, workspace=workspace)
     h_last = state.hs[-1][-1]  # (B, H)
-    pred = head_forward(params, h_last)
+    z = head_input(h_last, extra)  # (B, H + E)
+    pred = head_forward(params, h_last, extra)
     value, d_pred = loss_and_gradient(loss, pred, y, huber_delta)
     d_pred = d_pred.astype(x.dtype, copy=False)
     d_pred = np.ascontiguousarray(d_pred)
     grads["head.weight"][...] = 0
-    matmul_tn(d_pred, h_last, grads["head.weight"])  # (K, H)
+    matmul_tn(d_pred, z, grads["head.weight"])  # (K, H + E)
     np.sum(d_pred, axis=0, out=grads["head.bias"])
     g_h_n = np.zeros((spec.layers,) + h_last.shape, x.dtype)
-    matmul(d_pred, params["head.weight"], g_h_n[-1], 0)  # (B, H)
+    w_hidden = np.ascontiguousarray(params["head.weight"][:, : spec.hidden])  # (K, H)
+    matmul(d_pred, w_hidden, g_h_n[-1], 0)  # (B, H)
     stack_backward(spec, params, state, grads, None, g_h_n, need_grad_x=False, workspace=workspace)
     return value
 
 
-def predict(spec: NetSpec, params: dict[str, np.ndarray], windows: np.ndarray) -> np.ndarray:
-    """Forecasts (N, K) for input windows (N, T, I), batch-major, in blocks of PREDICT_BLOCK."""
+def predict(spec: NetSpec, params: dict[str, np.ndarray], windows: np.ndarray,
+            extra: np.ndarray | None = None) -> np.ndarray:
+    """Forecasts (N, K) for input windows (N, T, I), batch-major, in blocks of PREDICT_BLOCK.
+
+    extra (N, E): the head's extra inputs, when spec.head_extra > 0.
+    """
     n = windows.shape[0]
     dtype = params["head.weight"].dtype
     out = np.empty((n, spec.horizon), dtype)
@@ -291,5 +316,6 @@ def predict(spec: NetSpec, params: dict[str, np.ndarray], windows: np.ndarray) -
     for start in range(0, n, PREDICT_BLOCK):
         block = np.ascontiguousarray(windows[start : start + PREDICT_BLOCK].transpose(1, 0, 2), dtype)
         state = stack_forward(spec, params, block, keep=False, workspace=workspace)
-        out[start : start + block.shape[1]] = head_forward(params, state.hs[-1][-1])
+        block_extra = None if extra is None else extra[start : start + PREDICT_BLOCK]
+        out[start : start + block.shape[1]] = head_forward(params, state.hs[-1][-1], block_extra)
     return out

@@ -101,11 +101,11 @@ class TrainStep:
         self.dropout_rng = rng if spec.dropout > 0 else None
         self.workspace = Workspace()
 
-    def __call__(self, x: np.ndarray, y: np.ndarray) -> float:
-        """x (T, B, I) time-major, y (B, K): returns the batch loss before the update."""
+    def __call__(self, x: np.ndarray, y: np.ndarray, extra: np.ndarray | None = None) -> float:
+        """x (T, B, I) time-major, y (B, K), extra (B, E): the batch loss before the update."""
         value = loss_and_grad(self.spec, self.param_views, self.grad_views, x, y, self.tspec.loss,
                               huber_delta=self.tspec.huber_delta, dropout_rng=self.dropout_rng,
-                              workspace=self.workspace)
+                              workspace=self.workspace, extra=extra)
         if not np.isfinite(value):
             raise TrainingError(
                 f"training diverged (loss became {value}); try a smaller --lr (now {self.tspec.lr:g}) "
@@ -116,18 +116,21 @@ class TrainStep:
 
 
 def evaluate_loss(spec: NetSpec, params: np.ndarray, x: np.ndarray, y: np.ndarray,
-                  loss: str, huber_delta: float = 1.0) -> float:
-    """Mean loss of the model on windows x (N, T, I), targets y (N, K)."""
+                  loss: str, huber_delta: float = 1.0, extra: np.ndarray | None = None) -> float:
+    """Mean loss of the model on windows x (N, T, I), targets y (N, K), head extras (N, E)."""
     views = ParamLayout.for_spec(spec).views(params)
-    pred = predict(spec, views, x)
+    pred = predict(spec, views, x, extra)
     return loss_and_gradient(loss, pred, y, huber_delta)[0]
 
 
 def train(spec: NetSpec, tspec: TrainSpec, params: np.ndarray,
           x_train: np.ndarray, y_train: np.ndarray,
           x_val: np.ndarray | None = None, y_val: np.ndarray | None = None,
-          on_epoch: Callable[[EpochReport], None] | None = None) -> TrainResult:
+          on_epoch: Callable[[EpochReport], None] | None = None,
+          extra_train: np.ndarray | None = None, extra_val: np.ndarray | None = None) -> TrainResult:
     """Train from `params` (flat, not modified) on windows (N, T, I) -> (N, K).
+
+    extra_train, extra_val (N, E): the head's extra inputs per window, when spec.head_extra > 0.
 
     Each epoch shuffles with a generator seeded from tspec.seed, so a run repeats itself
     bit for bit on the same machine. With validation windows, keeps the parameters of the
@@ -149,11 +152,12 @@ def train(spec: NetSpec, tspec: TrainSpec, params: np.ndarray,
         for start in range(0, n, tspec.batch_size):
             idx = order[start : start + tspec.batch_size]
             x = np.ascontiguousarray(x_train[idx].transpose(1, 0, 2))  # (T, B, I)
-            total += step(x, y_train[idx]) * len(idx)
+            extra = None if extra_train is None else extra_train[idx]
+            total += step(x, y_train[idx], extra) * len(idx)
         train_loss = total / n
         if not np.all(np.isfinite(step.params)):
             raise TrainingError(f"training diverged (non-finite weights in epoch {epoch}); try a smaller --lr")
-        val_loss = (evaluate_loss(spec, step.params, x_val, y_val, tspec.loss, tspec.huber_delta)
+        val_loss = (evaluate_loss(spec, step.params, x_val, y_val, tspec.loss, tspec.huber_delta, extra_val)
                     if has_val else None)
         score = val_loss if has_val else train_loss
         if not np.isfinite(score):

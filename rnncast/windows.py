@@ -188,6 +188,23 @@ def make_windows(
     values, offsets = _check_values(values, offsets)
     _check_steps(lookback, horizon)
     _require_length(np.diff(offsets), lookback + horizon, ids, f"lookback {lookback} + horizon {horizon}")
+    first, series = window_rows(offsets, lookback, horizon, starts=starts, ends=ends)
+    data = values.astype(np.float32)
+    x_view = sliding_window_view(data, lookback, axis=0)  # (N-T+1, F, T), no copy
+    y_view = sliding_window_view(data[:, 0], horizon)  # (N-K+1, K), no copy
+    x = np.ascontiguousarray(x_view[first].transpose(0, 2, 1))  # (W, T, F)
+    y = y_view[first + lookback]  # (W, K)
+    return x, y, series
+
+
+def window_rows(offsets: np.ndarray, lookback: int, horizon: int, *,
+                starts: np.ndarray | None = None, ends: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(first row (W,), series (W,)) of every window `make_windows` builds, in its order.
+
+    Window w's targets are rows first[w] + lookback ... + lookback + horizon - 1.
+    """
+    offsets = _check_offsets(offsets)
     lo = offsets[:-1] if starts is None else np.asarray(starts, dtype=np.int64)
     hi = offsets[1:] if ends is None else np.asarray(ends, dtype=np.int64)
     if lo.shape != hi.shape or lo.shape != offsets[:-1].shape or (lo < offsets[:-1]).any() or (hi > offsets[1:]).any():
@@ -197,12 +214,7 @@ def make_windows(
     series = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
     # First row of every window: each range's start plus 0, 1, 2, ... within the range.
     first = np.repeat(lo - (np.cumsum(counts) - counts), counts) + np.arange(total, dtype=np.int64)
-    data = values.astype(np.float32)
-    x_view = sliding_window_view(data, lookback, axis=0)  # (N-T+1, F, T), no copy
-    y_view = sliding_window_view(data[:, 0], horizon)  # (N-K+1, K), no copy
-    x = np.ascontiguousarray(x_view[first].transpose(0, 2, 1))  # (W, T, F)
-    y = y_view[first + lookback]  # (W, K)
-    return x, y, series
+    return first, series
 
 
 def last_windows(

@@ -26,11 +26,12 @@ def _check(spec: NetSpec, loss: str, batch: int, steps: int, seed: int, dropout_
     grads = np.zeros_like(flat)
     x = rng.standard_normal((steps, batch, spec.inputs))
     y = rng.standard_normal((batch, spec.horizon))
+    extra = rng.standard_normal((batch, spec.head_extra)) if spec.head_extra else None
 
     def run(params: np.ndarray, out: np.ndarray) -> float:
         drop_rng = None if dropout_seed is None else np.random.default_rng(dropout_seed)
         return loss_and_grad(spec, layout.views(params), layout.views(out), x, y, loss,
-                             huber_delta=0.5, dropout_rng=drop_rng)
+                             huber_delta=0.5, dropout_rng=drop_rng, extra=extra)
 
     run(flat, grads)
     scratch = np.zeros_like(flat)
@@ -73,3 +74,10 @@ def test_gradient_with_batch_split_over_cores() -> None:
     # 40 rows: the kernels cut the batch into chunks, whose weight gradients are summed.
     spec = NetSpec(cell="lstm", inputs=1, hidden=2, layers=1, horizon=1)
     _check(spec, "mse", batch=40, steps=3, seed=3)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_gradient_with_extra_head_inputs(cell: str) -> None:
+    # The head also reads E extra inputs (the window itself, calendar features).
+    spec = NetSpec(cell=cell, inputs=1, hidden=3, layers=2, horizon=3, head_extra=4)
+    _check(spec, "huber", batch=3, steps=4, seed=5)

@@ -1,0 +1,88 @@
+"""What the network sees besides the scaled series: window normalization, patches, the
+head's extra inputs (the window itself and calendar features of the forecast steps).
+
+Plain NumPy on windows X (N, T, F) and targets Y (N, K), column 0 the target.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnncast.config import WindowSpec
+
+NORMS = ("last", "mean", "none")
+CALENDARS = ("auto", "none")
+_NS_PER_HOUR = 3_600_000_000_000
+_NS_PER_DAY = 24 * _NS_PER_HOUR
+
+
+def anchors(X: np.ndarray, norm: str) -> np.ndarray:
+    """(N,) the level each window is re-centred on: its last target value, its mean, or 0.
+
+    Re-centring each window on its own last value (NLinear, RevIN) lets the network learn
+    changes rather than levels, so a level it never saw in training does not throw it.
+    """
+    if norm == "last":
+        return X[:, -1, 0].astype(np.float32)
+    if norm == "mean":
+        return X[:, :, 0].mean(axis=1).astype(np.float32)
+    return np.zeros(len(X), np.float32)
+
+
+def calendar_columns(freq: str) -> tuple[str, ...]:
+    """Which cycles matter at this frequency: hour of day, day of week, month of year."""
+    base = freq.lstrip("0123456789").split("-")[0]
+    if base in ("s", "min", "h", "T", "S", "H"):
+        return ("hour", "weekday", "month")
+    if base in ("D", "B"):
+        return ("weekday", "month")
+    if base in ("W", "MS", "ME", "M", "SMS", "SME"):
+        return ("month",)
+    return ()
+
+
+def calendar_features(times: np.ndarray, columns: tuple[str, ...]) -> np.ndarray:
+    """sin/cos pairs of each cycle for timestamps `times` (any shape) -> times.shape + (2C,)."""
+    ns = times.astype("datetime64[ns]").astype(np.int64)
+    parts = []
+    for name in columns:
+        if name == "hour":
+            phase = (ns % _NS_PER_DAY) / _NS_PER_DAY
+        elif name == "weekday":
+            # 1970-01-01 was a Thursday: shift so Monday is 0.
+            phase = ((ns // _NS_PER_DAY + 3) % 7) / 7
+        else:
+            month = times.astype("datetime64[M]").astype(np.int64) % 12
+            phase = month / 12
+        parts += [np.sin(2 * np.pi * phase), np.cos(2 * np.pi * phase)]
+    if not parts:
+        return np.zeros(times.shape + (0,), np.float32)
+    return np.stack(parts, axis=-1).astype(np.float32)
+
+
+def model_inputs(X: np.ndarray, future_times: np.ndarray | None, window: WindowSpec,
+                 calendar: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Windows X (N, T, F) scaled -> (network input (N, T/P, P*F), head extras (N, E), anchors (N,)).
+
+    The anchor is subtracted from the target column (add it back to the forecast); the
+    head's extras are the re-centred target window (when window.highway) and the
+    calendar features of the K forecast steps (future_times (N, K)).
+    """
+    anchor = anchors(X, window.norm)
+    X = X.astype(np.float32, copy=True)
+    X[:, :, 0] -= anchor[:, None]
+    extras = []
+    if window.highway:
+        extras.append(X[:, :, 0])
+    if calendar and future_times is not None:
+        extras.append(calendar_features(future_times, calendar).reshape(len(X), -1))
+    extra = np.concatenate(extras, axis=1) if extras else np.zeros((len(X), 0), np.float32)
+    N, T, F = X.shape
+    P = window.patch
+    net_in = np.ascontiguousarray(X.reshape(N, T // P, P * F))  # (N, T/P, P*F): P steps a token
+    return net_in, np.ascontiguousarray(extra, dtype=np.float32), anchor
+
+
+def extra_width(window: WindowSpec, calendar: tuple[str, ...]) -> int:
+    """E: how many extra inputs the head reads."""
+    return (window.lookback if window.highway else 0) + window.horizon * 2 * len(calendar)
