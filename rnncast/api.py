@@ -46,6 +46,10 @@ class Model:
     history: np.ndarray  # (S, T, F) float64: each series' last lookback rows, original units
     last_times: np.ndarray  # (S,) datetime64[ns]
     future_times: np.ndarray  # (S, K) datetime64[ns]: the next horizon steps of each series
+    calendar: tuple[str, ...] = ()  # calendar cycles the head reads (rnncast.features)
+    # Split-conformal offsets per unit of window volatility (rnncast.features.volatility),
+    # scaled units: (2, 99, K) = lower/upper for levels 1..99 %.
+    intervals: np.ndarray | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     data_fingerprint: str = ""
     version: str = __version__
@@ -58,41 +62,56 @@ def fit(data: SeriesSet | str | os.PathLike[str], *, target: str | None = None,
         time_col: str | None = None, id_col: str | None = None, features: Sequence[str] = (),
         freq: str | None = None, fill: str = "interpolate", lookback: int | None = None,
         horizon: int | None = None, val_fraction: float = 0.2, scaler: str = "standard",
+        norm: str = "last", patch: int = 1, highway: bool = True, calendar: str = "none",
         cell: str = "lstm", hidden: int = 64, layers: int = 1, dropout: float = 0.0,
         train: TrainSpec | None = None, stdin: IO[bytes] | None = None,
         on_epoch: Callable[..., None] | None = None) -> Model:
     """Read `data` (a path, "-" for stdin, or a SeriesSet), train, and return the Model.
 
-    lookback and horizon default by frequency (see rnncast.defaults). Raises DataError,
-    ConfigError or TrainingError (all RnncastError) with a one-line message.
+    lookback and horizon default by frequency (see rnncast.defaults). norm, patch,
+    highway and calendar shape what the network sees (see rnncast.features). With
+    validation data, prediction intervals are calibrated on its residuals. Raises
+    DataError, ConfigError or TrainingError (all RnncastError) with a one-line message.
     """
+    from rnncast.features import calendar_columns, model_inputs, volatility
     from rnncast.io import read_series
     from rnncast.model import ParamLayout, init_params
     from rnncast.train import train as run_training
-    from rnncast.windows import fit_scaler, make_windows, scale, train_val_split
+    from rnncast.windows import fit_scaler, make_windows, scale, train_val_split, window_rows
 
     series = data if isinstance(data, SeriesSet) else read_series(
         data, target=target, time_col=time_col, id_col=id_col, features=features, freq=freq,
         fill=fill, stdin=stdin)
     default_lookback, default_horizon = _frequency_defaults(series.freq)
     window = WindowSpec(lookback=lookback or default_lookback, horizon=horizon or default_horizon,
-                        val_fraction=val_fraction, scaler=scaler)
+                        val_fraction=val_fraction, scaler=scaler, norm=norm, patch=patch,
+                        highway=highway, calendar=calendar)
+    cycles = calendar_columns(series.freq) if window.calendar == "auto" else ()
     tspec = train or TrainSpec()
-    net = NetSpec(cell=cell, inputs=series.values.shape[1], hidden=hidden, layers=layers,
-                  horizon=window.horizon, dropout=dropout)
     T, K = window.lookback, window.horizon
 
     train_ends, val_starts = train_val_split(series.offsets, window.val_fraction, T, K, ids=series.ids)
     stats = fit_scaler(window.scaler, series.values, series.offsets, train_ends)
     scaled = scale(series.values, series.offsets, stats)
-    x_train, y_train, _ = make_windows(scaled, series.offsets, T, K, ends=train_ends, ids=series.ids)
-    x_val = y_val = None
+
+    def inputs(starts=None, ends=None):
+        x, y, index = make_windows(scaled, series.offsets, T, K, starts=starts, ends=ends, ids=series.ids)
+        first, _ = window_rows(series.offsets, T, K, starts=starts, ends=ends)
+        future = series.times[first[:, None] + T + np.arange(K)]  # (W, K)
+        net_in, extra, anchor = model_inputs(x, future, window, cycles)
+        return net_in, y - anchor[:, None], extra, anchor, index, x[:, -1, 0], volatility(x)
+
+    x_train, y_train, e_train, *_ = inputs(ends=train_ends)
+    x_val = y_val = e_val = None
     if window.val_fraction > 0:
-        x_val, y_val, val_series = make_windows(scaled, series.offsets, T, K, starts=val_starts, ids=series.ids)
+        x_val, y_val, e_val, val_anchor, val_series, val_last, val_vol = inputs(starts=val_starts)
+    net = NetSpec(cell=cell, inputs=x_train.shape[2], hidden=hidden, layers=layers,
+                  horizon=K, dropout=dropout, head_extra=e_train.shape[1])
 
     started = time.perf_counter()
     initial = init_params(net, np.random.default_rng(tspec.seed))
-    result = run_training(net, tspec, initial, x_train, y_train, x_val, y_val, on_epoch=on_epoch)
+    result = run_training(net, tspec, initial, x_train, y_train, x_val, y_val, on_epoch=on_epoch,
+                          extra_train=e_train, extra_val=e_val)
     seconds = time.perf_counter() - started
 
     layout = ParamLayout.for_spec(net)
@@ -108,8 +127,13 @@ def fit(data: SeriesSet | str | os.PathLike[str], *, target: str | None = None,
         "train_seconds": round(seconds, 3),
         "filled_values": series.filled,
     }
+    intervals = None
     if x_val is not None and len(x_val):
-        metrics.update(_validation_metrics(net, params, stats, x_val, y_val, val_series))
+        from rnncast.model import predict
+
+        val_pred = predict(net, params, x_val, e_val).astype(np.float64)  # (W, K), re-centred
+        intervals = _calibrate((y_val - val_pred) / val_vol[:, None])
+        metrics.update(_validation_metrics(val_pred, y_val, val_anchor, val_last, stats, val_series))
     ends = series.offsets[1:]
     return Model(
         net=net, window=window, train=tspec, params=params, scaler=stats, ids=series.ids,
@@ -118,8 +142,21 @@ def fit(data: SeriesSet | str | os.PathLike[str], *, target: str | None = None,
         history=_last_rows(series.values, series.offsets, T),
         last_times=series.times[ends - 1],
         future_times=_future_times(series.times[ends - 1], series.freq, K),
-        metrics=metrics, data_fingerprint=_fingerprint(series),
+        calendar=cycles, intervals=intervals, metrics=metrics, data_fingerprint=_fingerprint(series),
     )
+
+
+LEVELS = np.arange(1, 100)  # interval levels, in percent, calibrated at fit time
+
+
+def _calibrate(residuals: np.ndarray) -> np.ndarray:
+    """(2, 99, K) lower/upper offsets for levels 1..99 % (split conformal on volatility-scaled residuals)."""
+    from rnncast.intervals import calibrate_quantiles
+
+    bounds = calibrate_quantiles(residuals, [float(level) for level in LEVELS])
+    lower = np.stack([bounds[float(level)][0] for level in LEVELS])
+    upper = np.stack([bounds[float(level)][1] for level in LEVELS])
+    return np.stack([lower, upper])
 
 
 def _frequency_defaults(freq: str) -> tuple[int, int]:
@@ -128,16 +165,22 @@ def _frequency_defaults(freq: str) -> tuple[int, int]:
     return for_frequency(freq)
 
 
-def _validation_metrics(net: NetSpec, params: dict[str, np.ndarray], stats: ScalerStats,
-                        x_val: np.ndarray, y_val: np.ndarray, series_index: np.ndarray) -> dict[str, float]:
-    """MAE and RMSE on the validation windows in original units, and the naive forecast's."""
-    from rnncast.model import predict
+def _validation_metrics(pred: np.ndarray, y_val: np.ndarray, anchor: np.ndarray, last: np.ndarray,
+                        stats: ScalerStats, series_index: np.ndarray) -> dict[str, float]:
+    """MAE and RMSE on the validation windows in original units, and the naive forecast's.
+
+    pred and y_val are re-centred on `anchor` (each window's level, see rnncast.features);
+    `last` is each window's last input value, the naive forecast (scaled units).
+    """
     from rnncast.windows import unscale_target
 
-    pred = unscale_target(predict(net, params, x_val), series_index, stats)
-    actual = unscale_target(y_val, series_index, stats)
-    naive = unscale_target(np.repeat(x_val[:, -1:, 0], y_val.shape[1], axis=1), series_index, stats)
-    err, naive_err = pred - actual, naive - actual
+    level = anchor[:, None].astype(np.float64)
+    actual = unscale_target(y_val + level, series_index, stats)
+    pred = unscale_target(pred + level, series_index, stats)
+    err = pred - actual
+    naive = unscale_target(np.repeat(last[:, None].astype(np.float64), actual.shape[1], axis=1),
+                           series_index, stats)
+    naive_err = naive - actual
     return {
         "val_mae": float(np.mean(np.abs(err))),
         "val_rmse": float(np.sqrt(np.mean(err**2))),
@@ -173,16 +216,16 @@ def _fingerprint(series: SeriesSet) -> str:
 
 
 def forecast(model: Model, data: SeriesSet | str | os.PathLike[str] | None = None, *,
-             horizon: int | None = None, stdin: IO[bytes] | None = None) -> dict[str, np.ndarray]:
+             horizon: int | None = None, stdin: IO[bytes] | None = None,
+             levels: Sequence[int] = ()) -> dict[str, np.ndarray]:
     """Forecast the next `horizon` steps (default: the trained horizon) of every series.
 
     Without `data`, from the history stored in the model. With `data` (a path, "-" for
     stdin, or a SeriesSet with the model's columns), from the end of that history; series
-    unknown to the model are scaled by their own history. Returns columns: `id` (only
-    when the model has an id column), `timestamp`, `forecast`, in original units.
+    unknown to the model are scaled by their own history. Returns columns: the id column
+    (only when the model has one), `timestamp`, `forecast`, and `lower_L`, `upper_L` for
+    each interval level L in `levels` (integer percent), in original units.
     """
-    from rnncast.model import predict
-
     K = model.net.horizon
     steps = K if horizon is None else horizon
     if not 1 <= steps <= K:
@@ -192,18 +235,65 @@ def forecast(model: Model, data: SeriesSet | str | os.PathLike[str] | None = Non
         ids, history, stats, future = model.ids, model.history, model.scaler, model.future_times
     else:
         ids, history, stats, future = _history_from(model, data, stdin)
-    loc = stats.loc[:, None, :]  # (S, 1, F)
-    windows = ((history - loc) / stats.scale[:, None, :]).astype(np.float32)  # (S, T, F)
-    pred = predict(model.net, model.params, windows).astype(np.float64)  # (S, K)
-    values = pred[:, :steps] * stats.scale[:, :1] + stats.loc[:, :1]
-    if not np.isfinite(values).all():
-        raise ModelFileError("the model produced non-finite forecasts; fit it again (the weights may be damaged)")
+    columns = forecast_windows(model, history, future, stats, levels=levels)
     table: dict[str, np.ndarray] = {}
     if model.id_col is not None:
         table[model.id_col] = np.repeat(np.asarray(ids, dtype=object), steps)
     table["timestamp"] = future[:, :steps].reshape(-1)
-    table["forecast"] = values.reshape(-1)
+    for name, values in columns.items():
+        table[name] = values[:, :steps].reshape(-1)
+    for name, column in table.items():
+        if column.dtype.kind == "f" and not np.isfinite(column).all():
+            raise ModelFileError(f"the model produced non-finite values in {name!r}; "
+                                 "fit it again (the weights may be damaged)")
     return table
+
+
+def forecast_windows(model: Model, history: np.ndarray, future: np.ndarray, stats: ScalerStats | None = None,
+                     series_index: np.ndarray | None = None, *, levels: Sequence[int] = ()
+                     ) -> dict[str, np.ndarray]:
+    """Forecast many windows at once: the batch form of `forecast`, for backtests and benchmarks.
+
+    history (N, T, F) input windows in original units; future (N, K) the timestamps of
+    each window's forecast steps; each window is scaled with series `series_index[n]` of
+    `stats` (default: the model's scaler, window n = series n). Returns {"forecast": (N, K),
+    "lower_L": ..., "upper_L": ...} in original units.
+    """
+    from rnncast.features import model_inputs, volatility
+    from rnncast.model import predict
+
+    levels = [_check_level(model, level) for level in levels]
+    stats = model.scaler if stats is None else stats
+    index = np.arange(len(history)) if series_index is None else np.asarray(series_index)
+    loc, scale = stats.loc[index], stats.scale[index]  # (N, F)
+    windows = ((history - loc[:, None, :]) / scale[:, None, :]).astype(np.float32)  # (N, T, F)
+    net_in, extra, anchor = model_inputs(windows, future, model.window, model.calendar)
+    centred = predict(model.net, model.params, net_in, extra).astype(np.float64)  # (N, K)
+    level = anchor[:, None].astype(np.float64)
+
+    def original(scaled: np.ndarray) -> np.ndarray:
+        return (scaled + level) * scale[:, :1] + loc[:, :1]
+
+    out = {"forecast": original(centred)}
+    vol = volatility(windows)[:, None]  # (N, 1)
+    for lv in levels:
+        out[f"lower_{lv}"] = original(centred + vol * model.intervals[0, lv - 1])
+        out[f"upper_{lv}"] = original(centred + vol * model.intervals[1, lv - 1])
+    return out
+
+
+def _check_level(model: Model, level: int) -> int:
+    if model.intervals is None:
+        raise ConfigError("this model has no calibrated intervals (it was fitted with --val-fraction 0); "
+                          "fit it again with validation data to use --level")
+    if not (isinstance(level, (int, np.integer)) and 1 <= level <= 99):
+        raise ConfigError(f"--level must be a whole percent from 1 to 99, got {level!r}")
+    if not np.isfinite(model.intervals[:, level - 1]).all():
+        from rnncast.intervals import min_windows_two_sided
+
+        raise ConfigError(f"too few validation windows to calibrate a {level}% interval (needs at least "
+                          f"{min_windows_two_sided(level)}); use a lower --level or fit with more validation data")
+    return int(level)
 
 
 def _history_from(model: Model, data: SeriesSet | str | os.PathLike[str], stdin: IO[bytes] | None):
@@ -249,8 +339,28 @@ def save(model: Model, path: str | os.PathLike[str]) -> None:
                     "time": model.time_col, "id": model.id_col},
         "freq": model.freq,
         "tz": model.tz,
+        "calendar": list(model.calendar),
+        "interval_levels": [int(LEVELS[0]), int(LEVELS[-1])] if model.intervals is not None else None,
         "metrics": model.metrics,
+        "intervals": _describe_intervals(model),
         "data_fingerprint": model.data_fingerprint,
+    }
+
+
+def _describe_intervals(model: Model) -> dict[str, Any] | None:
+    """Calibrated 80 % and 95 % interval offsets per horizon step for series 0's stored history."""
+    from rnncast.features import volatility
+
+    if model.intervals is None:
+        return None
+    history = (model.history[:1] - model.scaler.loc[:1, None, :]) / model.scaler.scale[:1, None, :]
+    scale = float(model.scaler.scale[0, 0]) * float(volatility(history)[0])
+    return {
+        "method": "split conformal on validation residuals per horizon step, scaled by each window's volatility",
+        "levels": "1..99 %",
+        **{f"{lv}%": {"lower": [round(float(v) * scale, 6) for v in model.intervals[0, lv - 1]],
+                      "upper": [round(float(v) * scale, 6) for v in model.intervals[1, lv - 1]]}
+           for lv in (80, 95)},
     }
     arrays = {f"weights/{name}": value for name, value in model.params.items()}
     arrays.update({
@@ -260,6 +370,8 @@ def save(model: Model, path: str | os.PathLike[str]) -> None:
         "history/last_times": model.last_times.view(np.int64),
         "history/future_times": model.future_times.view(np.int64),
     })
+    if model.intervals is not None:
+        arrays["intervals/offsets"] = model.intervals
     save_model(path, header, arrays)
 
 
@@ -289,6 +401,8 @@ def load(path: str | os.PathLike[str]) -> Model:
             history=arrays["history/values"],
             last_times=arrays["history/last_times"].view("datetime64[ns]"),
             future_times=arrays["history/future_times"].view("datetime64[ns]"),
+            calendar=tuple(header.get("calendar", ())),
+            intervals=arrays.get("intervals/offsets"),
             metrics=header.get("metrics", {}), data_fingerprint=header.get("data_fingerprint", ""),
             version=header.get("rnncast_version", "?"),
         )
@@ -313,5 +427,23 @@ def describe(model: Model) -> dict[str, Any]:
         "series_ids": list(model.ids[:20]) + (["..."] if len(model.ids) > 20 else []),
         "last_timestamp": str(model.last_times.max()) if len(model.last_times) else None,
         "metrics": model.metrics,
+        "intervals": _describe_intervals(model),
         "data_fingerprint": model.data_fingerprint,
+    }
+
+
+def _describe_intervals(model: Model) -> dict[str, Any] | None:
+    """Calibrated 80 % and 95 % interval offsets per horizon step for series 0's stored history."""
+    from rnncast.features import volatility
+
+    if model.intervals is None:
+        return None
+    history = (model.history[:1] - model.scaler.loc[:1, None, :]) / model.scaler.scale[:1, None, :]
+    scale = float(model.scaler.scale[0, 0]) * float(volatility(history)[0])
+    return {
+        "method": "split conformal on validation residuals per horizon step, scaled by each window's volatility",
+        "levels": "1..99 %",
+        **{f"{lv}%": {"lower": [round(float(v) * scale, 6) for v in model.intervals[0, lv - 1]],
+                      "upper": [round(float(v) * scale, 6) for v in model.intervals[1, lv - 1]]}
+           for lv in (80, 95)},
     }

@@ -1,0 +1,144 @@
+"""Accuracy on ETTh1 (target OT, univariate) with the LTSF-Linear (DLinear paper) protocol.
+
+Train rows [0, 8640), validation targets [8640, 11520), test targets [11520, 14400);
+z-score with the training rows' mean and std (ddof 0); lookback 336; horizons 96, 192,
+336, 720; test windows at stride 1; MSE and MAE on the z-scored values. rnncast is run
+through its public API (rnncast.api.fit and rnncast.api.forecast_windows); the same test
+windows are scored for the repeat-last-value forecast. Prints a table to stderr and JSON
+to stdout.
+
+ETTh1 is CC BY-ND 4.0: it is read in place, never copied into the project.
+
+Example:
+    python benchmarks/accuracy.py --data ../shared/data/ett/ETTh1.csv --seeds 0 1 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from rnncast import api
+from rnncast.config import TrainSpec
+from rnncast.io import read_series
+
+TRAIN_END, VAL_END, TEST_END = 8640, 11520, 14400
+LOOKBACK = 336
+HORIZONS = (96, 192, 336, 720)
+LEVELS = (80, 95)
+# Published on the same protocol (MSE, MAE): LTSF-Linear paper, Table 2 (ETTh1 univariate).
+PUBLISHED = {
+    96: {"NLinear": (0.053, 0.177), "DLinear": (0.056, 0.180)},
+    192: {"NLinear": (0.069, 0.204), "DLinear": (0.071, 0.204)},
+    336: {"NLinear": (0.081, 0.226), "DLinear": (0.098, 0.244)},
+    720: {"NLinear": (0.080, 0.226), "DLinear": (0.189, 0.359)},
+}
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ett" / "ETTh1.csv"
+
+
+def recipe(args: argparse.Namespace) -> dict:
+    """The fit settings under test (they become the README's documented recipe)."""
+    return {"cell": args.cell, "hidden": args.hidden, "layers": 1, "patch": args.patch, "norm": "last",
+            "highway": True, "calendar": args.calendar, "scaler": "standard",
+            "lr": args.lr, "epochs": args.epochs, "batch_size": 64, "patience": args.patience, "loss": "mse"}
+
+
+def run(series, horizon: int, seed: int, settings: dict) -> dict:
+    """Fit on rows [0, 11520) (the last 2880 for validation) and score the test windows."""
+    head = dataclasses.replace(series, values=series.values[:VAL_END], times=series.times[:VAL_END],
+                               offsets=np.array([0, VAL_END]))
+    train = TrainSpec(loss=settings["loss"], lr=settings["lr"], epochs=settings["epochs"],
+                      batch_size=settings["batch_size"], patience=settings["patience"], seed=seed)
+    started = time.perf_counter()
+    model = api.fit(head, lookback=LOOKBACK, horizon=horizon, val_fraction=(VAL_END - TRAIN_END) / VAL_END,
+                    scaler=settings["scaler"], norm=settings["norm"], patch=settings["patch"],
+                    highway=settings["highway"], calendar=settings["calendar"], cell=settings["cell"],
+                    hidden=settings["hidden"], layers=settings["layers"], train=train)
+    seconds = time.perf_counter() - started
+    firsts = np.arange(VAL_END - LOOKBACK, TEST_END - LOOKBACK - horizon + 1)  # test windows' first rows
+    rows = firsts[:, None] + np.arange(LOOKBACK)
+    history = series.values[rows]  # (N, T, 1)
+    target_rows = firsts[:, None] + LOOKBACK + np.arange(horizon)
+    actual = series.values[target_rows, 0]  # (N, K)
+    out = api.forecast_windows(model, history, series.times[target_rows],
+                               series_index=np.zeros(len(firsts), int), levels=LEVELS)
+    pred = out["forecast"]
+    # Empirical coverage of the calibrated intervals at every horizon step (K,).
+    coverage = {lv: ((actual >= out[f"lower_{lv}"]) & (actual <= out[f"upper_{lv}"])).mean(axis=0)
+                for lv in LEVELS}
+    mean, std = float(model.scaler.loc[0, 0]), float(model.scaler.scale[0, 0])
+    z = lambda a: (a - mean) / std  # noqa: E731
+    err = z(pred) - z(actual)
+    naive_err = z(np.repeat(history[:, -1, :1], horizon, axis=1)) - z(actual)
+    return {"horizon": horizon, "seed": seed, "test_windows": len(firsts),
+            "mse": float(np.mean(err**2)), "mae": float(np.mean(np.abs(err))),
+            "naive_mse": float(np.mean(naive_err**2)), "naive_mae": float(np.mean(np.abs(naive_err))),
+            **{f"coverage_{lv}_min": float(c.min()) * 100 for lv, c in coverage.items()},
+            **{f"coverage_{lv}_max": float(c.max()) * 100 for lv, c in coverage.items()},
+            **{f"coverage_{lv}_mean": float(c.mean()) * 100 for lv, c in coverage.items()},
+            "epochs_run": model.metrics["epochs_run"], "best_epoch": model.metrics["best_epoch"],
+            "train_seconds": round(seconds, 1), "train_mean": mean, "train_std": std}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="path to ETTh1.csv")
+    parser.add_argument("--horizons", type=int, nargs="+", default=list(HORIZONS))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--cell", default="lstm")
+    parser.add_argument("--hidden", type=int, default=64)
+    parser.add_argument("--patch", type=int, default=24)
+    parser.add_argument("--calendar", default="none")
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--patience", type=int, default=5)
+    args = parser.parse_args()
+    series = read_series(args.data, target="OT")
+    settings = recipe(args)
+    runs = []
+    for horizon in args.horizons:
+        for seed in args.seeds:
+            result = run(series, horizon, seed, settings)
+            runs.append(result)
+            print(json.dumps(result), file=sys.stderr)
+    summary = []
+    for horizon in args.horizons:
+        mine = [r for r in runs if r["horizon"] == horizon]
+        mse = [r["mse"] for r in mine]
+        mae = [r["mae"] for r in mine]
+        summary.append({
+            "horizon": horizon,
+            "rnncast_mse_mean": statistics.mean(mse), "rnncast_mse_min": min(mse), "rnncast_mse_max": max(mse),
+            "rnncast_mae_mean": statistics.mean(mae),
+            "naive_mse": mine[0]["naive_mse"], "naive_mae": mine[0]["naive_mae"],
+            "published": {k: {"mse": v[0], "mae": v[1]} for k, v in PUBLISHED[horizon].items()},
+            "train_seconds_mean": statistics.mean(r["train_seconds"] for r in mine),
+            **{f"coverage_{lv}_worst_step": min(r[f"coverage_{lv}_min"] for r in mine) for lv in LEVELS},
+            **{f"coverage_{lv}_best_step": max(r[f"coverage_{lv}_max"] for r in mine) for lv in LEVELS},
+        })
+    print(f"{'horizon':>7} | {'rnncast MSE (min..max)':>24} | {'MAE':>6} | {'naive':>13} | "
+          f"{'NLinear':>13} | {'DLinear':>13}", file=sys.stderr)
+    for s in summary:
+        p = s["published"]
+        print(f"{s['horizon']:>7} | {s['rnncast_mse_mean']:.4f} ({s['rnncast_mse_min']:.4f}..{s['rnncast_mse_max']:.4f})"
+              f" | {s['rnncast_mae_mean']:.4f} | {s['naive_mse']:.3f} / {s['naive_mae']:.3f} | "
+              f"{p['NLinear']['mse']:.3f} / {p['NLinear']['mae']:.3f} | {p['DLinear']['mse']:.3f} / {p['DLinear']['mae']:.3f}",
+              file=sys.stderr)
+    for s in summary:
+        print(f"coverage h={s['horizon']}: " + ", ".join(
+            f"{lv}%: {s[f'coverage_{lv}_worst_step']:.1f}..{s[f'coverage_{lv}_best_step']:.1f} over steps"
+            for lv in LEVELS), file=sys.stderr)
+    print(json.dumps({"protocol": "LTSF-Linear ETTh1 OT univariate, lookback 336", "settings": settings,
+                      "seeds": args.seeds, "summary": summary, "runs": runs}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
