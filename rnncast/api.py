@@ -447,3 +447,37 @@ def _describe_intervals(model: Model) -> dict[str, Any] | None:
                       "upper": [round(float(v) * scale, 6) for v in model.intervals[1, lv - 1]]}
            for lv in (80, 95)},
     }
+
+
+# --------------------------------------------------------------------------- backtest
+
+
+def backtest(data: SeriesSet | str | os.PathLike[str], *, folds: int = 3, step: int | None = None,
+             refit: bool = True, season: int | None = None, levels: Sequence[int] = (80, 95),
+             stdin: IO[bytes] | None = None, **fit_options: Any):
+    """Rolling-origin evaluation of rnncast beside naive, seasonal-naive and drift forecasts.
+
+    `fit_options` are `fit`'s (lookback, horizon, cell, train, ...); the folds' origins sit
+    `step` rows apart (default: the horizon) at the end of each series. Returns a
+    rnncast.backtest.BacktestResult with per-fold, per-series rows and a summary.
+    """
+    from rnncast.backtest import run_backtest
+    from rnncast.io import read_series
+    from rnncast.metrics import season_for_frequency
+
+    reading = {k: fit_options.pop(k) for k in ("target", "time_col", "id_col", "features", "freq", "fill")
+               if k in fit_options}
+    series = data if isinstance(data, SeriesSet) else read_series(data, stdin=stdin, **reading)
+    default_lookback, default_horizon = _frequency_defaults(series.freq)
+    lookback = fit_options.pop("lookback", None) or default_lookback
+    horizon = fit_options.pop("horizon", None) or default_horizon
+    season = season or season_for_frequency(series.freq)
+
+    def fit_fold(part: SeriesSet) -> Model:
+        return fit(part, lookback=lookback, horizon=horizon, **fit_options)
+
+    def forecast_fold(model: Model, history: np.ndarray, future: np.ndarray, lv: Sequence[int]):
+        return forecast_windows(model, history, future, levels=lv)
+
+    return run_backtest(series, fit_fold, forecast_fold, horizon=horizon, lookback=lookback, folds=folds,
+                        step=step, refit=refit, season=season, levels=levels)

@@ -1,0 +1,122 @@
+"""Rolling-origin evaluation: rnncast against naive, seasonal naive and drift on the same folds.
+
+For fold f the origin of each series sits `(folds - 1 - f) * step + horizon` rows before
+its end; the model and the baselines see only rows before the origin and forecast the
+`horizon` rows after it. With refit, the model is fitted again for every fold on the
+rows before that fold's origin; without, once on the rows before the earliest origin.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from rnncast.errors import ConfigError, DataError
+from rnncast.io import SeriesSet
+
+METHODS = ("rnncast", "naive", "seasonal_naive", "drift")
+
+
+@dataclass
+class BacktestResult:
+    """Per-fold, per-series rows and the overall summary per method."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    summary: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def cut(series: SeriesSet, ends: np.ndarray) -> SeriesSet:
+    """The same series with series s cut to rows before ends[s] (absolute row indices)."""
+    starts = series.offsets[:-1]
+    keep = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)])
+    offsets = np.concatenate([[0], np.cumsum(ends - starts)]).astype(np.int64)
+    return dataclasses.replace(series, values=series.values[keep], times=series.times[keep], offsets=offsets)
+
+
+def origins(series: SeriesSet, folds: int, step: int, horizon: int) -> np.ndarray:
+    """(folds, S) absolute row index of each fold's origin (first forecast row) per series."""
+    if folds < 1:
+        raise ConfigError(f"--folds must be at least 1, got {folds}")
+    if step < 1:
+        raise ConfigError(f"--step must be at least 1, got {step}")
+    ends = series.offsets[1:]
+    back = (folds - 1 - np.arange(folds))[:, None] * step + horizon  # (folds, 1)
+    return ends[None, :] - back
+
+
+def run_backtest(series: SeriesSet, fit: Callable[[SeriesSet], Any], forecast: Callable[..., dict],
+                 *, horizon: int, lookback: int, folds: int = 3, step: int | None = None,
+                 refit: bool = True, season: int = 1, levels: Sequence[int] = (80, 95)) -> BacktestResult:
+    """Evaluate `fit` (SeriesSet -> model) and `forecast` (model, history, future, scaler index, levels)."""
+    from rnncast import baselines, metrics
+
+    step = horizon if step is None else step
+    at = origins(series, folds, step, horizon)
+    starts = series.offsets[:-1]
+    first_needed = starts + lookback + horizon + 1
+    short = np.flatnonzero(at[0] < first_needed)
+    if short.size:
+        s = int(short[0])
+        raise DataError(f"series {series.ids[s]!r} has {series.offsets[s + 1] - starts[s]} rows, too few for "
+                        f"{folds} folds {step} apart with lookback {lookback} and horizon {horizon}; "
+                        "use fewer --folds, a smaller --step or a shorter --lookback")
+    result = BacktestResult(settings={"folds": folds, "step": step, "horizon": horizon, "lookback": lookback,
+                                      "refit": refit, "season": season, "levels": list(levels)})
+    model = None if refit else fit(cut(series, at[0]))
+    target = series.values[:, 0]
+    for f in range(folds):
+        origin = at[f]
+        if refit:
+            model = fit(cut(series, origin))
+        rows = origin[:, None] - lookback + np.arange(lookback)  # (S, T)
+        ahead = origin[:, None] + np.arange(horizon)  # (S, K)
+        history = series.values[rows]  # (S, T, F): nothing at or after the origin
+        out = forecast(model, history, series.times[ahead], levels)
+        actual = target[ahead]
+        for s, name in enumerate(series.ids):
+            past = target[starts[s] : origin[s]]
+            preds = {"rnncast": out["forecast"][s]}
+            for method in METHODS[1:]:
+                preds[method] = baselines.BASELINES[method](past, horizon, season)
+            for method, pred in preds.items():
+                row = {"fold": f, "series": name, "method": method, "origin": str(series.times[origin[s]])}
+                row.update(_scores(actual[s], pred, past, season, metrics))
+                if method == "rnncast":
+                    for lv in levels:
+                        lo, hi = out[f"lower_{lv}"][s], out[f"upper_{lv}"][s]
+                        row[f"coverage_{lv}"] = float(metrics.coverage(actual[s], lo, hi))
+                        row[f"width_{lv}"] = float(metrics.width(lo, hi))
+                result.rows.append(row)
+    if not metrics.mape_defined(target):
+        result.notes.append("MAPE skipped: the actuals touch zero")
+    result.summary = summarize(result.rows)
+    return result
+
+
+def _scores(actual: np.ndarray, pred: np.ndarray, past: np.ndarray, season: int, metrics) -> dict[str, float | None]:
+    scale_season = season if len(past) > season else 1
+    return {
+        "mae": float(metrics.mae(actual, pred)),
+        "rmse": float(metrics.rmse(actual, pred)),
+        "mape": float(metrics.mape(actual, pred)) if metrics.mape_defined(actual) else None,
+        "smape": float(metrics.smape(actual, pred)),
+        "mase": float(metrics.mase(actual, pred, past, scale_season)),
+    }
+
+
+def summarize(rows: list[dict[str, Any]]) -> dict[str, dict[str, float | None]]:
+    """Mean of every metric over folds and series, per method (None where never defined)."""
+    summary: dict[str, dict[str, float | None]] = {}
+    for method in METHODS:
+        mine = [r for r in rows if r["method"] == method]
+        keys = [k for k in mine[0] if k not in ("fold", "series", "method", "origin")] if mine else []
+        summary[method] = {}
+        for key in keys:
+            values = [r[key] for r in mine if r.get(key) is not None and np.isfinite(r[key])]
+            summary[method][key] = float(np.mean(values)) if values else None
+    return summary
