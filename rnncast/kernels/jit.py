@@ -2,7 +2,47 @@
 
 from __future__ import annotations
 
-import numba
+import os
+import tempfile
+from pathlib import Path
+
+
+def _writable(folder: Path) -> bool:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".rnncast-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+        return True
+    except OSError:
+        return False
+
+
+def _choose_cache_dir() -> None:
+    """Point Numba's cache at a writable folder before Numba is imported.
+
+    Numba caches next to the source by default; an installed package folder may be
+    read-only (system installs, containers), and then `cache=True` fails outright at
+    import. Unless the user chose NUMBA_CACHE_DIR, fall back to ~/.cache/rnncast/numba
+    (XDG_CACHE_HOME respected), then to the temporary folder, which always works.
+    """
+    if os.environ.get("NUMBA_CACHE_DIR") or _writable(Path(__file__).parent / "__pycache__"):
+        return
+    candidates = []
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    home = Path(os.path.expanduser("~"))
+    candidates.append(Path(xdg) if xdg else home / ".cache")
+    candidates.append(Path(tempfile.gettempdir()))
+    for base in candidates:
+        folder = base / "rnncast" / "numba"
+        if _writable(folder):
+            os.environ["NUMBA_CACHE_DIR"] = str(folder)
+            return
+
+
+_choose_cache_dir()
+
+import numba  # noqa: E402  (after the cache folder is chosen)
 
 # No 'nnan'/'ninf': the engine must see NaN and inf to report a diverged fit, and LLVM
 # may delete isfinite checks under those flags. The rest lets LLVM vectorize reductions
