@@ -345,23 +345,6 @@ def save(model: Model, path: str | os.PathLike[str]) -> None:
         "intervals": _describe_intervals(model),
         "data_fingerprint": model.data_fingerprint,
     }
-
-
-def _describe_intervals(model: Model) -> dict[str, Any] | None:
-    """Calibrated 80 % and 95 % interval offsets per horizon step for series 0's stored history."""
-    from rnncast.features import volatility
-
-    if model.intervals is None:
-        return None
-    history = (model.history[:1] - model.scaler.loc[:1, None, :]) / model.scaler.scale[:1, None, :]
-    scale = float(model.scaler.scale[0, 0]) * float(volatility(history)[0])
-    return {
-        "method": "split conformal on validation residuals per horizon step, scaled by each window's volatility",
-        "levels": "1..99 %",
-        **{f"{lv}%": {"lower": [round(float(v) * scale, 6) for v in model.intervals[0, lv - 1]],
-                      "upper": [round(float(v) * scale, 6) for v in model.intervals[1, lv - 1]]}
-           for lv in (80, 95)},
-    }
     arrays = {f"weights/{name}": value for name, value in model.params.items()}
     arrays.update({
         "scaler/loc": model.scaler.loc,
@@ -443,10 +426,16 @@ def _describe_intervals(model: Model) -> dict[str, Any] | None:
     return {
         "method": "split conformal on validation residuals per horizon step, scaled by each window's volatility",
         "levels": "1..99 %",
-        **{f"{lv}%": {"lower": [round(float(v) * scale, 6) for v in model.intervals[0, lv - 1]],
-                      "upper": [round(float(v) * scale, 6) for v in model.intervals[1, lv - 1]]}
+        **{f"{lv}%": {"lower": [_json_offset(v, scale) for v in model.intervals[0, lv - 1]],
+                      "upper": [_json_offset(v, scale) for v in model.intervals[1, lv - 1]]}
            for lv in (80, 95)},
     }
+
+
+def _json_offset(value: float, scale: float) -> float | None:
+    # Too few validation windows leave a level unbounded (+-inf, see rnncast.intervals);
+    # JSON has no infinity, so the header says null.
+    return round(float(value) * scale, 6) if np.isfinite(value) else None
 
 
 # --------------------------------------------------------------------------- backtest

@@ -88,7 +88,8 @@ def smape(y: np.ndarray, f: np.ndarray, axis: Axis = None) -> float | np.ndarray
     fs = f / np.where(nonzero, big, 1.0)
     # Where both are 0 the numerator is 0 too, so a denominator of 1 makes the term 0.
     terms = 200.0 * np.abs(fs - ys) / np.where(nonzero, np.abs(ys) + np.abs(fs), 1.0)
-    return _mean(terms, axis)
+    # |f - y| <= |y| + |f| exactly, but not always after rounding (200.00000000000003).
+    return _mean(np.minimum(terms, 200.0), axis)
 
 
 def mase_scale(insample: np.ndarray, season: int = 1) -> float:
