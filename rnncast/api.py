@@ -75,7 +75,7 @@ def fit(data: SeriesSet | str | os.PathLike[str], *, target: str | None = None,
     """
     from rnncast.features import calendar_columns, model_inputs, volatility
     from rnncast.io import read_series
-    from rnncast.model import ParamLayout, init_params
+    from rnncast.params import ParamLayout, init_params
     from rnncast.train import train as run_training
     from rnncast.windows import fit_scaler, make_windows, scale, train_val_split, window_rows
 
@@ -260,7 +260,6 @@ def forecast_windows(model: Model, history: np.ndarray, future: np.ndarray, stat
     "lower_L": ..., "upper_L": ...} in original units.
     """
     from rnncast.features import model_inputs, volatility
-    from rnncast.model import predict
 
     levels = [_check_level(model, level) for level in levels]
     stats = model.scaler if stats is None else stats
@@ -268,7 +267,7 @@ def forecast_windows(model: Model, history: np.ndarray, future: np.ndarray, stat
     loc, scale = stats.loc[index], stats.scale[index]  # (N, F)
     windows = ((history - loc[:, None, :]) / scale[:, None, :]).astype(np.float32)  # (N, T, F)
     net_in, extra, anchor = model_inputs(windows, future, model.window, model.calendar)
-    centred = predict(model.net, model.params, net_in, extra).astype(np.float64)  # (N, K)
+    centred = _predict(model.net, model.params, net_in, extra).astype(np.float64)  # (N, K)
     level = anchor[:, None].astype(np.float64)
 
     def original(scaled: np.ndarray) -> np.ndarray:
@@ -280,6 +279,17 @@ def forecast_windows(model: Model, history: np.ndarray, future: np.ndarray, stat
         out[f"lower_{lv}"] = original(centred + vol * model.intervals[0, lv - 1])
         out[f"upper_{lv}"] = original(centred + vol * model.intervals[1, lv - 1])
     return out
+
+
+def _predict(net: NetSpec, params: dict[str, np.ndarray], net_in: np.ndarray, extra: np.ndarray) -> np.ndarray:
+    """Small batches in NumPy (no Numba import: a fast `rnncast predict`), large ones in the kernels."""
+    from rnncast import inference
+
+    if net_in.shape[0] * net_in.shape[1] <= inference.SMALL_BATCH:
+        return inference.predict(net, params, net_in, extra)
+    from rnncast.model import predict
+
+    return predict(net, params, net_in, extra)
 
 
 def _check_level(model: Model, level: int) -> int:
@@ -367,7 +377,7 @@ def load(path: str | os.PathLike[str]) -> Model:
         if header.get("kind") != MODEL_KIND:
             raise KeyError("kind")
         net = NetSpec(**header["net"])
-        from rnncast.model import ParamLayout
+        from rnncast.params import ParamLayout
 
         layout = ParamLayout.for_spec(net)
         params = {name: arrays[f"weights/{name}"].astype(np.float32) for name in layout.names}
@@ -395,7 +405,7 @@ def load(path: str | os.PathLike[str]) -> Model:
 
 def describe(model: Model) -> dict[str, Any]:
     """Everything `rnncast info` shows, as plain JSON-able data."""
-    from rnncast.model import ParamLayout
+    from rnncast.params import ParamLayout
 
     return {
         "rnncast_version": model.version,

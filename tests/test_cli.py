@@ -505,7 +505,9 @@ def test_predict_imports_no_training_code_nor_pandas(daily_model: Path, daily: P
         "assert 'rnncast.train' not in sys.modules\n"
         "{more}"
     )
-    no_pandas = "assert 'pandas' not in sys.modules and 'pyarrow' not in sys.modules\n"
+    # Nor Numba: a forecast of a few series runs in NumPy (rnncast.inference) to start fast.
+    no_pandas = ("assert 'pandas' not in sys.modules and 'pyarrow' not in sys.modules\n"
+                 "assert 'numba' not in sys.modules\n")
     for argv, more in [
         (["rnncast", "predict", str(daily_model)], no_pandas),
         (["rnncast", "predict", str(daily_model), "-f", "json", "-o", str(tmp_path / "f.json")], no_pandas),
