@@ -476,7 +476,10 @@ def backtest(data: SeriesSet | str | os.PathLike[str], *, folds: int = 3, step: 
         return fit(part, lookback=lookback, horizon=horizon, **fit_options)
 
     def forecast_fold(model: Model, history: np.ndarray, future: np.ndarray, lv: Sequence[int]):
-        return forecast_windows(model, history, future, levels=lv)
+        # A level the fold's validation data cannot calibrate is left out of its scores.
+        usable = [level for level in lv if model.intervals is not None
+                  and np.isfinite(model.intervals[:, level - 1]).all()]
+        return forecast_windows(model, history, future, levels=usable)
 
     return run_backtest(series, fit_fold, forecast_fold, horizon=horizon, lookback=lookback, folds=folds,
                         step=step, refit=refit, season=season, levels=levels)

@@ -88,12 +88,20 @@ def run_backtest(series: SeriesSet, fit: Callable[[SeriesSet], Any], forecast: C
                 row.update(_scores(actual[s], pred, past, season, metrics))
                 if method == "rnncast":
                     for lv in levels:
+                        if f"lower_{lv}" not in out:  # too few validation windows for this level
+                            row[f"coverage_{lv}"] = row[f"width_{lv}"] = None
+                            continue
                         lo, hi = out[f"lower_{lv}"][s], out[f"upper_{lv}"][s]
                         row[f"coverage_{lv}"] = float(metrics.coverage(actual[s], lo, hi))
                         row[f"width_{lv}"] = float(metrics.width(lo, hi))
                 result.rows.append(row)
     if not metrics.mape_defined(target):
         result.notes.append("MAPE skipped: the actuals touch zero")
+    uncalibrated = sorted({lv for r in result.rows for lv in levels if r.get(f"coverage_{lv}", 0) is None
+                           and r["method"] == "rnncast"})
+    if uncalibrated:
+        result.notes.append(f"no coverage for {', '.join(f'{lv}%' for lv in uncalibrated)}: too few "
+                            "validation windows to calibrate (use more data or a larger --val-fraction)")
     result.summary = summarize(result.rows)
     return result
 

@@ -67,6 +67,21 @@ class Loss(str, Enum):
     huber = "huber"
 
 
+class Norm(str, Enum):
+    """Per-window re-centring (rnncast.features.NORMS)."""
+
+    last = "last"
+    mean = "mean"
+    none = "none"
+
+
+class Calendar(str, Enum):
+    """Calendar features of the forecast steps (rnncast.features.CALENDARS)."""
+
+    auto = "auto"
+    none = "none"
+
+
 class Format(str, Enum):
     """Forecast output format (rnncast.io.OUTPUT_FORMATS)."""
 
@@ -339,6 +354,17 @@ def fit(
         help="Share of each series' end held out for validation and early stopping (0: none).")
     ] = WindowSpec.val_fraction,
     scaler: Annotated[Scaler, typer.Option(help="Per-series scaling of every column.")] = Scaler(WindowSpec.scaler),
+    norm: Annotated[Norm, typer.Option(
+        help="Re-centre each input window on its last value or mean (forecasts are shifted back).")
+    ] = Norm(WindowSpec.norm),
+    patch: Annotated[int, typer.Option(
+        help="Feed the lookback as steps of this many values (must divide --lookback).")] = WindowSpec.patch,
+    highway: Annotated[bool, typer.Option(
+        help="Let the output layer also read the input window directly (a linear skip path).")
+    ] = WindowSpec.highway,
+    calendar: Annotated[Calendar, typer.Option(
+        help="auto: calendar features (hour, weekday, month as sin/cos) of the forecast steps.")
+    ] = Calendar(WindowSpec.calendar),
     cell: Annotated[Cell, typer.Option(help="Recurrent cell.")] = Cell(NetSpec.cell),
     hidden: Annotated[int, typer.Option(help="Hidden units per layer.")] = NetSpec.hidden,
     layers: Annotated[int, typer.Option(help="Stacked recurrent layers.")] = NetSpec.layers,
@@ -376,7 +402,8 @@ def fit(
         tspec = TrainSpec(loss=loss.value, lr=lr, epochs=epochs, batch_size=batch_size,
                           weight_decay=weight_decay, clip=clip, patience=patience, seed=seed)
         # Validate the rest before reading (maybe large) data; 1 stands in for "by frequency".
-        WindowSpec(lookback=lookback or 1, horizon=horizon or 1, val_fraction=val_fraction, scaler=scaler.value)
+        WindowSpec(lookback=lookback or patch, horizon=horizon or 1, val_fraction=val_fraction,
+                   scaler=scaler.value, norm=norm.value, patch=patch, highway=highway, calendar=calendar.value)
         NetSpec(cell=cell.value, hidden=hidden, layers=layers, dropout=dropout)
         for name, value in (("--lookback", lookback), ("--horizon", horizon)):
             if value is not None and value < 1:
@@ -396,6 +423,7 @@ def fit(
         if not quiet:
             progress = _RichProgress(tspec.epochs) if terminal else _PlainProgress()
         fit_args = dict(lookback=lookback, horizon=horizon, val_fraction=val_fraction, scaler=scaler.value,
+                        norm=norm.value, patch=patch, highway=highway, calendar=calendar.value,
                         cell=cell.value, hidden=hidden, layers=layers, dropout=dropout, train=tspec)
         if progress is None:
             model = api.fit(series, **fit_args)
@@ -436,17 +464,22 @@ def predict(
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.csv,
     output: Annotated[Optional[Path], typer.Option(
         "--output", "-o", help="Write here (atomically) instead of stdout.", show_default=False)] = None,
+    level: Annotated[Optional[list[int]], typer.Option(
+        metavar="PERCENT", help="Add a prediction interval at this level (1-99; repeat for several): "
+        "columns lower_PERCENT, upper_PERCENT.", show_default=False)] = None,
 ) -> None:
     """Forecast the next steps of every series and write them to stdout (or --output).
 
-    Columns: the id column (for models fitted with --id-col), timestamp, forecast.
-    Timestamps continue each series at its frequency, in the data's time zone.
+    Columns: the id column (for models fitted with --id-col), timestamp, forecast, and
+    lower_L/upper_L per --level L. Timestamps continue each series at its frequency, in
+    the data's time zone. Intervals were calibrated at fit time on validation errors.
 
     \b
     Example:
       rnncast predict prices.rnncast > forecast.csv
       rnncast predict prices.rnncast --data latest.csv --format json
       rnncast predict sales.rnncast --format parquet -o forecast.parquet
+      rnncast predict prices.rnncast --level 80 --level 95
     """
     with _handled(ctx):
         to_stdout = output is None or str(output) == "-"
@@ -460,12 +493,132 @@ def predict(
         from rnncast.io import write_forecast
 
         loaded = api.load(model)
-        table = api.forecast(loaded, data, horizon=horizon)
+        table = api.forecast(loaded, data, horizon=horizon, levels=level or ())
         if to_stdout:
             sys.stdout.flush()
             write_forecast(table, fmt.value, sys.stdout.buffer, tz=loaded.tz)
         else:
             write_forecast(table, fmt.value, output, tz=loaded.tz)
+
+
+# --------------------------------------------------------------------------- backtest
+
+
+def _backtest_options(
+    folds: Annotated[int, typer.Option(help="Forecast origins per series, the last at the end of the data.")] = 3,
+    step: Annotated[Optional[int], typer.Option(
+        help="Rows between origins. Default: the horizon.", show_default=False)] = None,
+    refit: Annotated[bool, typer.Option(
+        help="Fit again for every fold, or once before the earliest origin.")] = True,
+    season: Annotated[Optional[int], typer.Option(
+        help="Season length for seasonal naive and MASE. Default: by frequency (daily 7, hourly 24, ...).",
+        show_default=False)] = None,
+    level: Annotated[Optional[list[int]], typer.Option(
+        metavar="PERCENT", help="Interval levels whose coverage and width to report. Default: 80 and 95.",
+        show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print every fold's numbers as JSON on stdout.")] = False,
+    report: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", help="Also write every fold's numbers as JSON to this file.", show_default=False)] = None,
+) -> None:
+    """Options of `backtest` beyond `fit`'s (their signature is merged below)."""
+
+
+def backtest(ctx: typer.Context, **options: Any) -> None:
+    """Rolling-origin evaluation: rnncast beside naive, seasonal-naive and drift forecasts.
+
+    Every series is cut at --folds origins --step rows apart at its end; the model (fitted
+    with the same options as `fit`) and the baselines see only the rows before each
+    origin and forecast the --horizon rows after it. Reports MAE, RMSE, MAPE, sMAPE, MASE
+    and interval coverage and width per method; the best method per metric is marked.
+
+    \b
+    Example:
+      rnncast backtest prices.csv --folds 5 --horizon 10
+      rnncast backtest sales.csv --id-col store --no-refit --json > backtest.json
+    """
+    with _handled(ctx):
+        from rnncast import api
+        from rnncast.io import read_series
+
+        bt = {name: options.pop(name) for name in _BACKTEST_ONLY}
+        tspec = TrainSpec(loss=options.pop("loss").value, lr=options.pop("lr"), epochs=options.pop("epochs"),
+                          batch_size=options.pop("batch_size"), weight_decay=options.pop("weight_decay"),
+                          clip=options.pop("clip"), patience=options.pop("patience"), seed=options.pop("seed"))
+        series = read_series(options.pop("data"), target=options.pop("target"), time_col=options.pop("time_col"),
+                             id_col=options.pop("id_col"), features=_split_features(options.pop("features")),
+                             freq=options.pop("freq"), fill=options.pop("fill").value)
+        fit_args = {k: (v.value if isinstance(v, Enum) else v) for k, v in options.items()}
+        levels = bt["level"] or [80, 95]
+        result = api.backtest(series, folds=bt["folds"], step=bt["step"], refit=bt["refit"], season=bt["season"],
+                              levels=levels, train=tspec, **fit_args)
+        document = {"settings": result.settings, "summary": result.summary, "notes": result.notes,
+                    "rows": result.rows}
+        if bt["report"] is not None:
+            from rnncast.atomic import atomic_write
+            import json
+
+            atomic_write(bt["report"], [json.dumps(document, indent=2).encode()], error=ConfigError,
+                         what="backtest report")
+        if bt["as_json"]:
+            import json
+
+            sys.stdout.write(json.dumps(document, indent=2) + "\n")
+            return
+        _print_backtest(result, _stdout_is_terminal())
+
+
+def _print_backtest(result: Any, terminal: bool) -> None:
+    """The summary table: one row per method, the best value per metric marked with *."""
+    metrics = [k for k in result.summary["rnncast"] if result.summary["rnncast"][k] is not None
+               or any(result.summary[m].get(k) is not None for m in result.summary)]
+    best: dict[str, str] = {}
+    for key in metrics:
+        if key.startswith(("coverage", "width")):
+            continue
+        scored = [(v, m) for m, row in result.summary.items() if (v := row.get(key)) is not None]
+        if scored:
+            best[key] = min(scored)[1]
+    header = ["method"] + metrics
+    lines = []
+    for method, row in result.summary.items():
+        cells = [method]
+        for key in metrics:
+            value = row.get(key)
+            text = "-" if value is None else f"{value:.4g}"
+            cells.append(text + ("*" if best.get(key) == method else ""))
+        lines.append(cells)
+    if terminal:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title="rnncast backtest (* best)", title_justify="left")
+        for name in header:
+            table.add_column(name)
+        for cells in lines:
+            table.add_row(*cells)
+        Console().print(table, markup=False, highlight=False)
+    else:
+        widths = [max(len(r[i]) for r in [header] + lines) for i in range(len(header))]
+        for cells in [header] + lines:
+            sys.stdout.write("  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip() + "\n")
+    for note in result.notes:
+        _say(f"rnncast: note: {note}")
+
+
+def _merge_backtest_signature() -> None:
+    """backtest takes every `fit` option (but --output/--quiet) plus its own: one list, no copy."""
+    import inspect
+
+    fit_params = [p for name, p in inspect.signature(fit, eval_str=True).parameters.items()
+                  if name not in ("output", "quiet")]
+    own = list(inspect.signature(_backtest_options, eval_str=True).parameters.values())
+    backtest.__signature__ = inspect.Signature(fit_params + own)  # type: ignore[attr-defined]
+    backtest.__annotations__ = {p.name: p.annotation for p in fit_params + own}
+
+
+_BACKTEST_ONLY = ("folds", "step", "refit", "season", "level", "as_json", "report")
+_merge_backtest_signature()
+app.command()(backtest)
 
 
 # ------------------------------------------------------------------------------- info
