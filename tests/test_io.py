@@ -27,8 +27,7 @@ from rnncast.io import SeriesSet, read_series, write_forecast
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
-SAMPLES = Path("/work/shared/data/samples")
-ETT = Path("/work/shared/data/ett/ETTh1.csv")
+SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
 
 DAILY = "date,value\n2020-01-01,1\n2020-01-02,2\n2020-01-03,3\n2020-01-04,4\n"
 
@@ -476,29 +475,22 @@ def test_thousand_series_of_two_thousand_rows_is_fast() -> None:
 # --- real data ----------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not SAMPLES.is_dir(), reason="shared sample data not available")
-@pytest.mark.parametrize(
-    ("name", "alias", "rows"),
-    [("air_passengers_monthly", "MS", 144), ("co2_mauna_loa_monthly", "MS", 820),
-     ("wti_crude_daily", "B", 10_226), ("brent_crude_daily", "B", 9_958)],
-)
-def test_shared_samples(name: str, alias: str, rows: int) -> None:
-    path = SAMPLES / f"{name}.csv"
+def test_bundled_sample_data() -> None:
+    # The project's own copy of the EIA Brent series (sample_data/README.md), not ../shared.
+    path = SAMPLE_DATA / "brent_crude_daily.csv"
     s = read_series(path)
     raw = pd.read_csv(path, parse_dates=["timestamp"])
-    assert s.freq == alias and (s.time_col, s.target) == ("timestamp", "value")
-    assert len(s.times) == rows + s.filled  # every file row kept, holidays inserted
+    assert s.freq == "B" and (s.time_col, s.target) == ("timestamp", "value")
+    assert len(s.times) == 9_958 + s.filled  # every file row kept, holidays inserted
     kept = pd.Series(s.values[:, 0], index=s.times).loc[raw["timestamp"]]
     np.testing.assert_array_equal(kept.to_numpy(), raw["value"].to_numpy())
     assert np.isfinite(s.values).all()
 
 
-@pytest.mark.skipif(not ETT.is_file(), reason="ETTh1 not available")
-def test_etth1_in_place() -> None:
-    with pytest.raises(DataError, match="several numeric columns.*'OT'.*pass --target"):
-        read_series(ETT)
-    s = read_series(ETT, target="OT", features=["HUFL", "HULL"])
-    assert s.freq == "h" and s.values.shape == (17_420, 3) and s.filled == 0 and s.time_col == "date"
+def test_bundled_long_format_sample() -> None:
+    s = read_series(SAMPLE_DATA / "oil_prices_long.csv", id_col="series")
+    assert s.ids == ("brent", "wti") and s.freq == "B" and s.target == "price"
+    assert s.values.min() < 0  # WTI's real -36.98 of 2020-04-20 is kept, not "cleaned"
 
 
 # --- writing forecasts -----------------------------------------------------------------------
