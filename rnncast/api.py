@@ -452,12 +452,14 @@ def _json_offset(value: float, scale: float) -> float | None:
 
 
 def backtest(data: SeriesSet | str | os.PathLike[str], *, folds: int = 3, step: int | None = None,
-             refit: bool = True, season: int | None = None, levels: Sequence[int] = (80, 95),
+             test_size: int | None = None, refit: bool = True, season: int | None = None,
+             levels: Sequence[int] = (80, 95),
              stdin: IO[bytes] | None = None, **fit_options: Any):
     """Rolling-origin evaluation of rnncast beside naive, seasonal-naive and drift forecasts.
 
     `fit_options` are `fit`'s (lookback, horizon, cell, train, ...); the folds' origins sit
-    `step` rows apart (default: the horizon) at the end of each series. Returns a
+    `step` rows apart (default: the horizon) at the end of each series; `test_size` instead
+    places as many origins as fit in the last `test_size` rows. Returns a
     rnncast.backtest.BacktestResult with per-fold, per-series rows and a summary.
     """
     from rnncast.backtest import run_backtest
@@ -471,6 +473,10 @@ def backtest(data: SeriesSet | str | os.PathLike[str], *, folds: int = 3, step: 
     lookback = fit_options.pop("lookback", None) or default_lookback
     horizon = fit_options.pop("horizon", None) or default_horizon
     season = season or season_for_frequency(series.freq)
+    if test_size is not None:
+        if test_size < horizon:
+            raise ConfigError(f"--test-size {test_size} is shorter than the horizon ({horizon})")
+        folds = (test_size - horizon) // (step or horizon) + 1
 
     def fit_fold(part: SeriesSet) -> Model:
         return fit(part, lookback=lookback, horizon=horizon, **fit_options)

@@ -508,6 +508,9 @@ def _backtest_options(
     folds: Annotated[int, typer.Option(help="Forecast origins per series, the last at the end of the data.")] = 3,
     step: Annotated[Optional[int], typer.Option(
         help="Rows between origins. Default: the horizon.", show_default=False)] = None,
+    test_size: Annotated[Optional[int], typer.Option(
+        help="Instead of --folds: as many origins as fit in the last N rows of each series.",
+        show_default=False)] = None,
     refit: Annotated[bool, typer.Option(
         help="Fit again for every fold, or once before the earliest origin.")] = True,
     season: Annotated[Optional[int], typer.Option(
@@ -549,8 +552,8 @@ def backtest(ctx: typer.Context, **options: Any) -> None:
                              freq=options.pop("freq"), fill=options.pop("fill").value)
         fit_args = {k: (v.value if isinstance(v, Enum) else v) for k, v in options.items()}
         levels = bt["level"] or [80, 95]
-        result = api.backtest(series, folds=bt["folds"], step=bt["step"], refit=bt["refit"], season=bt["season"],
-                              levels=levels, train=tspec, **fit_args)
+        result = api.backtest(series, folds=bt["folds"], step=bt["step"], test_size=bt["test_size"],
+                              refit=bt["refit"], season=bt["season"], levels=levels, train=tspec, **fit_args)
         document = {"settings": result.settings, "summary": result.summary, "notes": result.notes,
                     "rows": result.rows}
         if bt["report"] is not None:
@@ -616,7 +619,7 @@ def _merge_backtest_signature() -> None:
     backtest.__annotations__ = {p.name: p.annotation for p in fit_params + own}
 
 
-_BACKTEST_ONLY = ("folds", "step", "refit", "season", "level", "as_json", "report")
+_BACKTEST_ONLY = ("folds", "step", "test_size", "refit", "season", "level", "as_json", "report")
 _merge_backtest_signature()
 app.command()(backtest)
 

@@ -71,3 +71,10 @@ def test_backtest_table_marks_the_best_method(work: Path) -> None:
 def test_backtest_with_too_little_data_is_a_user_error(work: Path) -> None:
     result = run("backtest", daily_csv(work / "short.csv", n=40), *TINY, "--folds", "9")
     assert result.exit_code == 2 and result.stderr.count("\n") == 1
+
+
+def test_backtest_test_size_sets_the_folds(work: Path) -> None:
+    result = run("backtest", daily_csv(work / "ts.csv", n=160), *TINY, "--test-size", "12", "--step", "4", "--json")
+    assert result.exit_code == 0, result.stderr
+    # Origins at 12, 8 and 4 rows before the end: (12 - 4) // 4 + 1 = 3 folds.
+    assert json.loads(result.stdout)["settings"]["folds"] == 3
