@@ -20,11 +20,14 @@ import numpy as np
 
 from rnncast import __version__
 from rnncast.config import NetSpec, TrainSpec, WindowSpec
-from rnncast.errors import ConfigError, ModelFileError
+from rnncast.errors import ConfigError, ModelFileError, TrainingError
 from rnncast.io import SeriesSet
 from rnncast.windows import ScalerStats
 
 MODEL_KIND = "rnncast-model"
+# Validation forecasts off by this many times how much the values move (in scaled units:
+# ten thousand standard deviations) come from a diverged fit, never a model to write.
+DIVERGED_RATIO = 1e4
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,17 +94,22 @@ def fit(data: SeriesSet | str | os.PathLike[str], *, target: str | None = None,
     T, K = window.lookback, window.horizon
 
     train_ends, val_starts = train_val_split(series.offsets, window.val_fraction, T, K, ids=series.ids)
-    stats = fit_scaler(window.scaler, series.values, series.offsets, train_ends)
+    stats = fit_scaler(window.scaler, series.values, series.offsets, train_ends, ids=series.ids,
+                       columns=(series.target, *series.features))
     scaled = scale(series.values, series.offsets, stats)
 
-    def inputs(starts=None, ends=None):
+    def inputs(starts=None, ends=None, validation=True):
         x, y, index = make_windows(scaled, series.offsets, T, K, starts=starts, ends=ends, ids=series.ids)
         first, _ = window_rows(series.offsets, T, K, starts=starts, ends=ends)
         future = series.times[first[:, None] + T + np.arange(K)]  # (W, K)
         net_in, extra, anchor = model_inputs(x, future, window, cycles)
+        if not validation:
+            # Training windows need no volatility: its float64 temporaries were 1.4 GB of
+            # fit's 3 GB peak on 1,000 series x 2,000 rows (benchmarks/scale.py).
+            return net_in, y - anchor[:, None], extra
         return net_in, y - anchor[:, None], extra, anchor, index, x[:, -1, 0], volatility(x)
 
-    x_train, y_train, e_train, *_ = inputs(ends=train_ends)
+    x_train, y_train, e_train = inputs(ends=train_ends, validation=False)
     x_val = y_val = e_val = None
     if window.val_fraction > 0:
         x_val, y_val, e_val, val_anchor, val_series, val_last, val_vol = inputs(starts=val_starts)
@@ -132,6 +140,15 @@ def fit(data: SeriesSet | str | os.PathLike[str], *, target: str | None = None,
         from rnncast.model import predict
 
         val_pred = predict(net, params, x_val, e_val).astype(np.float64)  # (W, K), re-centred
+        # Finite but absurd: weights blown up to 1e10 by a huge --lr forecast 1e10 for
+        # data near 10. In scaled units targets move by about 1 (by their own size with
+        # --scaler none): errors DIVERGED_RATIO times that are never a model worth writing.
+        error, moves = float(np.mean(np.abs(val_pred - y_val))), float(np.mean(np.abs(y_val)))
+        if not error <= DIVERGED_RATIO * (moves + 1.0):
+            raise TrainingError(
+                f"training diverged: on the validation windows the forecasts are off by {error:.3g} on average "
+                f"(scaled units), where the values move by {moves:.3g}; try a smaller --lr (now {tspec.lr:g})"
+                + (" or --clip 1" if not tspec.clip else ""))
         intervals = _calibrate((y_val - val_pred) / val_vol[:, None])
         metrics.update(_validation_metrics(val_pred, y_val, val_anchor, val_last, stats, val_series))
     ends = series.offsets[1:]
@@ -183,10 +200,18 @@ def _validation_metrics(pred: np.ndarray, y_val: np.ndarray, anchor: np.ndarray,
     naive_err = naive - actual
     return {
         "val_mae": float(np.mean(np.abs(err))),
-        "val_rmse": float(np.sqrt(np.mean(err**2))),
+        "val_rmse": _rms(err),
         "naive_val_mae": float(np.mean(np.abs(naive_err))),
-        "naive_val_rmse": float(np.sqrt(np.mean(naive_err**2))),
+        "naive_val_rmse": _rms(naive_err),
     }
+
+
+def _rms(err: np.ndarray) -> float:
+    """sqrt(mean(err**2)) without overflow: the squares of errors beyond 1e154 would be inf."""
+    peak = float(np.max(np.abs(err))) if err.size else 0.0
+    if not 0.0 < peak < np.inf:
+        return peak
+    return peak * float(np.sqrt(np.mean(np.square(err / peak))))
 
 
 def _last_rows(values: np.ndarray, offsets: np.ndarray, lookback: int) -> np.ndarray:
@@ -246,9 +271,29 @@ def forecast(model: Model, data: SeriesSet | str | os.PathLike[str] | None = Non
         if column.dtype.kind == "f" and not np.isfinite(column).all():
             raise ModelFileError(f"the model produced non-finite values in {name!r}; "
                                  "fit it again (the weights may be damaged)")
+    _check_plausible(ids, history[:, :, 0], stats.scale[:, 0], columns["forecast"][:, :steps])
     return table
 
 
+# A forecast this many times farther from zero than its series' history (plus one
+# standard deviation) ever went comes from damaged or diverged weights.
+IMPLAUSIBLE_RATIO = 1e6
+
+
+def _check_plausible(ids: Sequence[str], history: np.ndarray, scale: np.ndarray, forecast: np.ndarray) -> None:
+    """ModelFileError naming the first forecast (S, K) far beyond its history (S, T) and scale (S,)."""
+    reach = np.abs(history).max(axis=1) + scale  # (S,)
+    beyond = np.abs(forecast) > IMPLAUSIBLE_RATIO * reach[:, None]
+    if beyond.any():
+        s, k = (int(v) for v in np.argwhere(beyond)[0])
+        raise ModelFileError(
+            f"the model forecast {forecast[s, k]:.4g} for series {ids[s]!r}, whose recent values stay within "
+            f"+-{np.abs(history[s]).max():.4g}: the weights are damaged or training diverged; fit it again")
+
+
+# Damaged weights (or data beyond float32) overflow in here; `forecast` checks the result
+# for NaN and inf and says so in one line, to which NumPy's warnings would add noise.
+@np.errstate(over="ignore", invalid="ignore")
 def forecast_windows(model: Model, history: np.ndarray, future: np.ndarray, stats: ScalerStats | None = None,
                      series_index: np.ndarray | None = None, *, levels: Sequence[int] = ()
                      ) -> dict[str, np.ndarray]:
@@ -315,8 +360,10 @@ def _history_from(model: Model, data: SeriesSet | str | os.PathLike[str], stdin:
         data, target=model.target, time_col=model.time_col, id_col=model.id_col,
         features=model.features, freq=model.freq, stdin=stdin)
     T = model.window.lookback
-    history = last_windows(series.values, series.offsets, T, ids=series.ids).astype(np.float64)
-    own = fit_scaler(model.window.scaler, series.values, series.offsets, series.offsets[1:])
+    # float64, as the stored history: float32 would turn values beyond 3.4e38 into inf.
+    history = last_windows(series.values, series.offsets, T, ids=series.ids, dtype=np.float64)
+    own = fit_scaler(model.window.scaler, series.values, series.offsets, series.offsets[1:], ids=series.ids,
+                     columns=(series.target, *series.features))
     known = {name: s for s, name in enumerate(model.ids)}
     loc, scale = own.loc.copy(), own.scale.copy()
     for s, name in enumerate(series.ids):
@@ -385,7 +432,7 @@ def load(path: str | os.PathLike[str]) -> Model:
             if params[name].shape != shape:
                 raise ValueError(f"weight {name} has shape {params[name].shape}, expected {shape}")
         columns = header["columns"]
-        return Model(
+        model = Model(
             net=net, window=WindowSpec(**header["window"]), train=TrainSpec(**header["train"]),
             params=params,
             scaler=ScalerStats(header["scaler"], arrays["scaler/loc"], arrays["scaler/scale"]),
@@ -399,8 +446,34 @@ def load(path: str | os.PathLike[str]) -> Model:
             metrics=header.get("metrics", {}), data_fingerprint=header.get("data_fingerprint", ""),
             version=header.get("rnncast_version", "?"),
         )
+        _check_loaded(model)
+        return model
     except (KeyError, TypeError, ValueError, ConfigError) as exc:
         raise ModelFileError(f"{path} is not a usable rnncast model ({exc}); fit it again") from exc
+
+
+def _check_loaded(model: Model) -> None:
+    """ValueError unless the arrays agree in shape and hold finite numbers and real times.
+
+    The checksum proves the file is as written, not that what was written makes sense
+    (a bug, or a file edited through the API): never forecast from such a model.
+    """
+    S, T, K, F = len(model.ids), model.window.lookback, model.net.horizon, 1 + len(model.features)
+    for name, array, shape in [("history/values", model.history, (S, T, F)),
+                               ("history/last_times", model.last_times, (S,)),
+                               ("history/future_times", model.future_times, (S, K)),
+                               ("scaler/loc", model.scaler.loc, (S, F))]:
+        if array.shape != shape:
+            raise ValueError(f"{name} has shape {array.shape}, expected {shape} for {S} series")
+    if model.intervals is not None and model.intervals.shape != (2, len(LEVELS), K):
+        raise ValueError(f"intervals/offsets has shape {model.intervals.shape}, expected {(2, len(LEVELS), K)}")
+    for name, weights in model.params.items():
+        if not np.isfinite(weights).all():
+            raise ValueError(f"weight {name} holds NaN or infinity")
+    if not np.isfinite(model.history).all():
+        raise ValueError("the stored history holds NaN or infinity")
+    if np.isnat(model.last_times).any() or np.isnat(model.future_times).any():
+        raise ValueError("a stored timestamp is missing (NaT)")
 
 
 def describe(model: Model) -> dict[str, Any]:

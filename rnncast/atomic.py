@@ -9,11 +9,24 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
 from rnncast.errors import RnncastError
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; stale temporary files are then left alone
+    fcntl = None  # type: ignore[assignment]
+
+# A temporary file no process holds locked and untouched this long belongs to a writer
+# that died (SIGKILL, power loss) and is removed by the next write to the same path. The
+# age covers the instant between creating a file and locking it, and file systems whose
+# locks are local to one machine.
+STALE_SECONDS = 60.0
 
 
 def atomic_write(
@@ -41,13 +54,17 @@ def atomic_write(
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     except OSError as exc:
         raise error(_describe_os_error(exc, target, what)) from exc
+    # Locked while it is written: a temporary file nobody holds locked is a dead writer's.
+    # The lock lasts until the file is closed, after the rename where POSIX allows it.
+    locked = _lock(fd)
     try:
         try:
             for chunk in chunks:
                 _write_all(fd, chunk)
             os.fsync(fd)
         finally:
-            os.close(fd)
+            if not locked:
+                os.close(fd)
         os.replace(tmp, target)
     except BaseException as exc:
         with contextlib.suppress(OSError):
@@ -55,7 +72,55 @@ def atomic_write(
         if isinstance(exc, OSError):
             raise error(_describe_os_error(exc, target, what)) from exc
         raise
+    finally:
+        if locked:
+            os.close(fd)
     _fsync_folder(target.parent)
+    _remove_stale(target)
+
+
+def _lock(fd: int) -> bool:
+    """Take an exclusive lock on our own temporary file; False where locks do not work."""
+    if fcntl is None:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def _remove_stale(target: Path) -> None:
+    """Remove `target`'s temporary files left by writers that died (killed, crashed).
+
+    Only files named as atomic_write names them, older than STALE_SECONDS and not locked
+    by a live writer (the lock dies with its process). Best effort: any doubt or error
+    leaves the file alone.
+    """
+    if fcntl is None:
+        return
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.[0-9a-f]{{12}}\.tmp")
+    try:
+        names = [entry.name for entry in os.scandir(target.parent) if pattern.fullmatch(entry.name)]
+    except OSError:
+        return
+    now = time.time()
+    for name in names:
+        stale = target.parent / name
+        try:
+            fd = os.open(stale, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            continue
+        try:
+            info = os.fstat(fd)
+            if now - info.st_mtime < STALE_SECONDS:
+                continue
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises while a writer lives
+            os.unlink(stale)
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
 
 
 def _write_all(fd: int, chunk: bytes | bytearray | memoryview) -> None:

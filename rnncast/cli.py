@@ -112,8 +112,8 @@ def _say(line: str) -> None:
     try:
         sys.stderr.write(line + "\n")
         sys.stderr.flush()
-    except (OSError, ValueError):
-        pass  # stderr closed: nowhere left to complain
+    except (OSError, ValueError, AttributeError):
+        pass  # stderr closed (or None: started without fd 2): nowhere left to complain
 
 
 def _silence_stdout() -> None:
@@ -124,6 +124,58 @@ def _silence_stdout() -> None:
         os.close(devnull)
     except (OSError, ValueError, AttributeError):
         pass  # not a real file (a test runner's buffer): nothing to silence
+
+
+class _ClosedStream:
+    """Stands in for sys.stdin or sys.stdout when the process started with that fd closed.
+
+    Python then sets the stream to None, and the first read or write would be an
+    AttributeError (exit 1). Reading or writing this one is a user error instead (exit 2:
+    `rnncast fit -` with stdin closed, `rnncast predict` with stdout closed); flushing it,
+    as every command does at the end, is harmless.
+    """
+
+    def __init__(self, name: str, advice: str) -> None:
+        self.message = f"{name} is closed; {advice}"
+
+    @property
+    def buffer(self) -> _ClosedStream:
+        return self
+
+    def read(self, *args: object) -> Any:
+        raise ConfigError(self.message)
+
+    write = readline = read
+
+    def flush(self) -> None:
+        return None
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _guard_standard_streams() -> None:
+    """Reopen closed fds 0-2 on /dev/null and stand in for the None streams Python made of them.
+
+    A closed fd 1 or 2 would otherwise be the number the next os.open returns, so a C
+    library's stray write to "stdout" could land in the model file being written (cron
+    jobs run with `>&-` and daemons with no fds at all do this).
+    """
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            opened = os.open(os.devnull, os.O_RDONLY if fd == 0 else os.O_WRONLY)  # the lowest free fd
+            if opened != fd:
+                os.dup2(opened, fd)
+                os.close(opened)
+    if sys.stdin is None:
+        sys.stdin = _ClosedStream("stdin", "give the data file's path instead of '-'")  # type: ignore[assignment]
+    if sys.stdout is None:
+        sys.stdout = _ClosedStream(  # type: ignore[assignment]
+            "stdout", "redirect it to a file or a pipe (predict also takes --output FILE)")
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115  (for the process's lifetime; exit codes still tell)
 
 
 @contextmanager
@@ -705,4 +757,9 @@ def info(
 
 def main() -> None:
     """The `rnncast` console script and `python -m rnncast`."""
-    app(prog_name="rnncast")
+    _guard_standard_streams()
+    try:
+        app(prog_name="rnncast")
+    except RnncastError as exc:  # outside any command, e.g. `rnncast --help >&-`
+        _say(f"rnncast: error: {_one_line(exc)}")
+        sys.exit(2)

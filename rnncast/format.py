@@ -89,10 +89,15 @@ def load_model(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, 
     _, version, header_len = _PREAMBLE.unpack_from(data)
     # The version comes before the checksum: a newer format may checksum differently.
     if version > FORMAT_VERSION:
-        raise ModelFileError(
-            f"{target} was written by a newer rnncast (model format {version}; this rnncast reads up to "
-            f"{FORMAT_VERSION}): upgrade rnncast"
-        )
+        # If this format's checksum holds, the version field is intact; if not, the file
+        # may be newer or damaged (a flipped bit in the version), and we cannot tell which.
+        intact = len(data) >= _PREAMBLE.size + _DIGEST_SIZE and (
+            hashlib.sha256(memoryview(data)[:-_DIGEST_SIZE]).digest() == data[-_DIGEST_SIZE:])
+        newer = (f"{target} was written by a newer rnncast (model format {version}; this rnncast reads up to "
+                 f"{FORMAT_VERSION})")
+        if intact:
+            raise ModelFileError(f"{newer}: upgrade rnncast")
+        raise ModelFileError(f"{newer}, or it is damaged: upgrade rnncast, or fit it again or restore a backup")
     if version < 1:
         raise ModelFileError(
             f"{target} is not a valid rnncast model (format version {version}): fit it again or restore a backup"

@@ -178,6 +178,8 @@ class _Table:
 
 def _read_bytes(source: str | os.PathLike[str], stdin: IO[bytes] | None) -> tuple[bytes, str, str]:
     if os.fspath(source) == "-":
+        if stdin is None and sys.stdin is None:  # the process started with fd 0 closed
+            raise DataError("stdin is closed, so '-' has nothing to read; give the data file's path")
         stream = stdin if stdin is not None else sys.stdin.buffer
         raw = stream.read()
         # A text stream (sys.stdin rather than sys.stdin.buffer) has already decoded.
@@ -238,7 +240,9 @@ def _read_parquet(raw: bytes, name: str) -> _Table:
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(pa.BufferReader(raw))
+        # ParquetFile.read, not read_table: the latter refuses repeated column names,
+        # which _clean_names makes unique.
+        table = pq.ParquetFile(pa.BufferReader(raw)).read()
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise DataError(f"{name}: not a readable Parquet file ({_one_line(exc)})") from None
     names = _clean_names(table.column_names)
@@ -304,9 +308,12 @@ def _sniff(raw: bytes, encoding: str, name: str) -> tuple[int, str, list[str]]:
     """(header line number, separator, header fields) from the first lines of the file."""
     sample = raw[:65_536].decode("utf-8" if encoding == "utf8" else "latin-1", errors="replace")
     lines = sample.splitlines()
-    if len(sample) < len(raw) and len(lines) > 1:
+    # Compare bytes with bytes: a sample of multi-byte characters has fewer characters.
+    if len(raw) > 65_536 and len(lines) > 1:
         lines = lines[:-1]  # probably cut in the middle
-    header_line = next(i for i, line in enumerate(lines, 1) if line.strip())
+    header_line = next((i for i, line in enumerate(lines, 1) if line.strip()), 0)
+    if not header_line:
+        raise DataError(f"{name}: found no header line in the first 64 KiB (only blank lines)")
     body = [line for line in lines[header_line - 1 :] if line.strip()][:20]
     best: tuple[tuple[bool, int], str, list[str]] | None = None
     for sep in (",", ";", "\t"):
@@ -496,7 +503,8 @@ def _to_float(table: _Table, column: str) -> np.ndarray:
 
     data = table.columns[column]
     if _is_number(data.type):
-        return np.asarray(data.cast(pa.float64()).to_numpy(), dtype=np.float64)
+        # safe=False: integers beyond 2**53 round to the nearest float instead of failing.
+        return np.asarray(pc.cast(data, pa.float64(), safe=False).to_numpy(), dtype=np.float64)
     if not _is_text(data.type):
         raise DataError(f"{table.name}: column {column!r} holds {data.type} values, not numbers; pick another column")
     import pandas as pd
@@ -624,7 +632,10 @@ def _parse_wall_clock(strings: np.ndarray) -> np.ndarray:
     """Naive date/time strings -> int64 ns, one format for all; raises _BadDate.
 
     Tried in order: ISO 8601 (any precision), then the format pandas guesses from the
-    first value, month first and then day first. The attempt that fails least names the
+    first value, month first and then day first (and, for a month name, both its full
+    and its abbreviated form: pandas reads "May" as full). When several formats read
+    every value (01.02.2020 is 1 February or 2 January), the one giving the most regular
+    steps wins, the month-first one on a tie. The attempt that fails least names the
     first bad value. Never dateutil's per-value guessing, which can read 01/02 as
     January in one row and February in the next.
     """
@@ -637,9 +648,10 @@ def _parse_wall_clock(strings: np.ndarray) -> np.ndarray:
         warnings.simplefilter("ignore")  # pandas warns when the format it guessed is day-first
         for dayfirst in (False, True):
             guessed = guess_datetime_format(str(strings[0]), dayfirst=dayfirst)
-            if guessed and guessed not in attempts:
-                attempts.append(guessed)
+            variants = [guessed, guessed.replace("%B", "%b"), guessed.replace("%b", "%B")] if guessed else []
+            attempts += [fmt for fmt in variants if fmt not in attempts]
     worst: np.ndarray | None = None
+    readings: list[Any] = []
     for fmt in attempts:
         try:
             with warnings.catch_warnings():
@@ -650,15 +662,26 @@ def _parse_wall_clock(strings: np.ndarray) -> np.ndarray:
             # e.g. a zone in some values only; count the attempt as failing everywhere.
             bad = np.ones(len(strings), dtype=bool)
         if not bad.any():
-            years = np.asarray(parsed.year)
-            outside = np.flatnonzero((years < 1678) | (years > 2261))
-            if outside.size:
-                raise _BadDate(int(outside[0]), "is outside the years 1678..2261 that rnncast can hold")
-            return np.asarray(parsed.as_unit("ns").asi8)
-        if worst is None or bad.sum() < worst.sum():
+            readings.append(parsed)
+            if fmt == "ISO8601":
+                break  # unambiguous: year first
+        elif worst is None or bad.sum() < worst.sum():
             worst = bad
+    if readings:
+        parsed = min(readings, key=_irregularity)  # min keeps the first of equals
+        years = np.asarray(parsed.year)
+        outside = np.flatnonzero((years < 1678) | (years > 2261))
+        if outside.size:
+            raise _BadDate(int(outside[0]), "is outside the years 1678..2261 that rnncast can hold")
+        return np.asarray(parsed.as_unit("ns").asi8)
     assert worst is not None
     raise _BadDate(int(np.argmax(worst)), "is not a date")
+
+
+def _irregularity(parsed: Any) -> int:
+    """How many different steps lie between the distinct times: 1 for a regular grid."""
+    ticks = np.unique(np.asarray(parsed.as_unit("s").asi8))
+    return len(np.unique(np.diff(ticks)))
 
 
 def _zone_offsets(zones: pa.Array) -> np.ndarray:
@@ -828,7 +851,7 @@ def _from_common_step(t: np.ndarray) -> str | None:
 def _fits(t: np.ndarray, alias: str, max_missing: float) -> bool:
     """All of t on the alias grid from t[0] to t[-1], missing at most that share of it."""
     grid = _grid(int(t[0]), int(t[-1]), alias, limit=int(len(t) / (1.0 - max_missing)) + 2)
-    if grid is None:
+    if grid is None or not len(grid):  # empty: t[0] is not on an anchored alias (W-SUN, ...)
         return False
     pos = np.minimum(np.searchsorted(grid, t), len(grid) - 1)
     return bool((grid[pos] == t).all())
@@ -896,7 +919,8 @@ def _regular_grid(
             cache[key] = grid
         grid = cache[key]
         pos = np.searchsorted(grid, t)
-        off = np.flatnonzero(grid[np.minimum(pos, len(grid) - 1)] != t)
+        # An empty grid: the first timestamp is not on an anchored alias (a Wednesday for W-SUN).
+        off = np.flatnonzero(grid[np.minimum(pos, len(grid) - 1)] != t) if len(grid) else np.zeros(1, np.int64)
         if off.size:
             i = int(off[0])
             raise DataError(

@@ -29,6 +29,11 @@ from rnncast.errors import ConfigError, DataError
 # series (np.std of a constant 0.1 is about 1e-17, not 0); dividing by it would blow the
 # series up, so such a column gets scale 1.
 _CONSTANT_RTOL = 1e-12
+# The largest magnitude a value may have: float64 reaches 1.8e308, and this leaves room
+# for spreads and for forecasts beyond the data's range (scaled step * scale + loc).
+MAX_ABS_VALUE = 1e300
+# The network reads float32: unscaled values (--scaler none) must fit in it.
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,8 +41,8 @@ class ScalerStats:
     """Per-series, per-column scaling: scaled = (x - loc) / scale.
 
     `loc` and `scale` are (S, F) float64, stored read-only; `scale` is positive and finite
-    (a constant column gets scale 1). eq=False: arrays have no single truth value, so
-    instances compare by identity.
+    (a constant column gets scale 1, or 1e-12 x its magnitude beyond 1e12). eq=False:
+    arrays have no single truth value, so instances compare by identity.
     """
 
     kind: str
@@ -59,11 +64,14 @@ class ScalerStats:
         object.__setattr__(self, "scale", scale)
 
 
-def fit_scaler(kind: str, values: np.ndarray, offsets: np.ndarray, train_ends: np.ndarray) -> ScalerStats:
+def fit_scaler(kind: str, values: np.ndarray, offsets: np.ndarray, train_ends: np.ndarray, *,
+               ids: Sequence[str] | None = None, columns: Sequence[str] | None = None) -> ScalerStats:
     """Fit per-series statistics on the training rows offsets[s]:train_ends[s] only.
 
     kind "standard": loc = mean, scale = population std (ddof=0); "minmax": loc = min,
     scale = max - min (training rows map to [0, 1]); "none": loc 0, scale 1.
+    Values beyond +-MAX_ABS_VALUE (or, unscaled, beyond float32's range, which the
+    network reads) raise DataError naming the series (`ids`) and column (`columns`).
     """
     if kind not in SCALERS:
         raise ConfigError(f"--scaler must be one of {', '.join(SCALERS)}, got {kind!r}")
@@ -74,6 +82,9 @@ def fit_scaler(kind: str, values: np.ndarray, offsets: np.ndarray, train_ends: n
         raise ValueError("train_ends must give each series a non-empty training part inside the series")
     if not np.isfinite(values).all():
         raise DataError("the values contain NaN or infinity; fill or remove them before scaling")
+    _check_magnitude(values, offsets, MAX_ABS_VALUE if kind != "none" else _FLOAT32_MAX, ids, columns,
+                     "rescale the column (e.g. to other units)" if kind != "none" else
+                     "use --scaler standard or minmax")
     n_series, n_cols = len(starts), values.shape[1]
     loc = np.zeros((n_series, n_cols))
     spread = np.ones((n_series, n_cols))
@@ -84,16 +95,37 @@ def fit_scaler(kind: str, values: np.ndarray, offsets: np.ndarray, train_ends: n
     # reductions keep pairwise summation (a global cumsum would lose precision).
     for s in range(n_series):
         part = values[starts[s] : ends[s]]
+        peak = np.abs(part).max(axis=0)  # (F,)
+        # Work in units of a power of two near the peak: exact (no rounding changes), and
+        # the squares of std cannot overflow for values beyond 1e154.
+        unit = np.ldexp(1.0, np.frexp(np.where(peak > 0, peak, 1.0))[1])  # (F,)
+        part = part / unit
         if kind == "standard":
-            loc[s] = part.mean(axis=0)
-            spread[s] = part.std(axis=0)
+            loc[s] = part.mean(axis=0) * unit
+            spread[s] = part.std(axis=0) * unit
         else:
-            loc[s] = part.min(axis=0)
-            spread[s] = part.max(axis=0) - loc[s]
-        magnitude[s] = np.abs(part).max(axis=0)
+            low = part.min(axis=0)
+            loc[s] = low * unit
+            spread[s] = (part.max(axis=0) - low) * unit
+        magnitude[s] = peak
     constant = ~(spread > _CONSTANT_RTOL * magnitude)
-    spread[constant] = 1.0
+    # Scale 1, unless the values are so large (beyond 1e12) that the rounding noise of
+    # x - loc would itself be large: a constant 1e100 would scale to about 1e84.
+    spread[constant] = np.maximum(1.0, _CONSTANT_RTOL * magnitude[constant])
     return ScalerStats(kind, loc, spread)
+
+
+def _check_magnitude(values: np.ndarray, offsets: np.ndarray, limit: float, ids: Sequence[str] | None,
+                     columns: Sequence[str] | None, advice: str) -> None:
+    huge = np.abs(values) > limit
+    if huge.any():
+        row, col = (int(v) for v in np.argwhere(huge)[0])
+        s = int(np.searchsorted(offsets, row, side="right")) - 1
+        column = repr(columns[col]) if columns is not None else f"#{col}"
+        raise DataError(
+            f"series {_name(ids, s)} has the value {values[row, col]:g} in column {column}, beyond the "
+            f"+-{limit:.3g} rnncast can compute with; {advice}"
+        )
 
 
 def scale(values: np.ndarray, offsets: np.ndarray, stats: ScalerStats) -> np.ndarray:
@@ -218,14 +250,19 @@ def window_rows(offsets: np.ndarray, lookback: int, horizon: int, *,
 
 
 def last_windows(
-    values: np.ndarray, offsets: np.ndarray, lookback: int, *, ids: Sequence[str] | None = None
+    values: np.ndarray, offsets: np.ndarray, lookback: int, *, ids: Sequence[str] | None = None,
+    dtype: type[np.floating] = np.float32,
 ) -> np.ndarray:
-    """The last `lookback` rows of each series, (S, T, F) float32: the input of a forecast."""
+    """The last `lookback` rows of each series, (S, T, F) `dtype`: the input of a forecast.
+
+    Pass dtype=np.float64 for values in original units, which float32 may not hold
+    (beyond 3.4e38 they become inf; the scaled windows the network reads are float32).
+    """
     values, offsets = _check_values(values, offsets)
     _check_steps(lookback, 1)
     _require_length(np.diff(offsets), lookback, ids, f"lookback {lookback}")
     rows = offsets[1:, None] - lookback + np.arange(lookback)  # (S, T)
-    return values[rows].astype(np.float32)
+    return values[rows].astype(dtype)
 
 
 def _check_steps(lookback: int, horizon: int) -> None:

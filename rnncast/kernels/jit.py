@@ -44,6 +44,12 @@ _choose_cache_dir()
 
 import numba  # noqa: E402  (after the cache folder is chosen)
 
+# Numba reads NUMBA_CACHE_DIR once, when it is first imported, and rnncast.model imports
+# it before this module: hand Numba the chosen folder directly too, or the fallback
+# would never take effect and a read-only install would fail with "no locator available".
+if os.environ.get("NUMBA_CACHE_DIR") and not numba.config.CACHE_DIR:
+    numba.config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]
+
 # No 'nnan'/'ninf': the engine must see NaN and inf to report a diverged fit, and LLVM
 # may delete isfinite checks under those flags. The rest lets LLVM vectorize reductions
 # and fuse multiply-adds, which float64 parity (1e-9) tolerates with room to spare.

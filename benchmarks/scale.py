@@ -1,0 +1,129 @@
+"""Scale: fit and predict 1,000 daily series of 2,000 rows (2 million CSV rows) within a memory budget.
+
+Generates big.csv in a temporary folder (long format: date, series, value), then runs,
+each in its own process under /usr/bin/time -v,
+
+    rnncast fit big.csv --id-col series --epochs 1 -o big.rnncast
+    rnncast predict big.rnncast -o forecast.csv
+
+and reports wall time and peak resident memory (Maximum resident set size) of each, that
+predict wrote series x horizon rows, and whether the peaks stayed within the budget.
+Prints JSON. Needs GNU time (`apt-get install -y time`).
+
+Example:
+    python benchmarks/scale.py --budget-gib 4
+    python benchmarks/scale.py --series 100 --rows 500   # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+GNU_TIME = "/usr/bin/time"
+
+
+def write_csv(path: Path, series: int, rows: int, seed: int = 0) -> float:
+    """Long-format daily CSV, `series` x `rows` rows, in blocks; returns seconds taken."""
+    started = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    dates = np.datetime_as_string(np.datetime64("2015-01-01") + np.arange(rows), unit="D")
+    t = np.arange(rows)
+    with path.open("w", encoding="utf-8") as f:
+        f.write("date,series,value\n")
+        for s in range(series):
+            level = rng.uniform(10, 1000)
+            values = (level * (1 + 0.1 * np.sin(2 * np.pi * t / 7 + s) + 0.001 * t)
+                      + np.cumsum(rng.normal(scale=0.01 * level, size=rows)))
+            name = f"s{s:04d}"
+            f.write("".join(f"{d},{name},{v:.4f}\n" for d, v in zip(dates, values.tolist())))
+    return time.perf_counter() - started
+
+
+def timed(command: list[str], cwd: Path, env: dict[str, str]) -> dict:
+    """Run `command` under GNU time -v: exit code, wall seconds, peak RSS (MiB), stderr tail."""
+    result = subprocess.run([GNU_TIME, "-v", *command], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    report = result.stderr
+    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", report)
+    wall = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", report)
+    seconds = None
+    if wall:
+        seconds = 0.0
+        for part in wall.group(1).split(":"):
+            seconds = seconds * 60 + float(part)
+    tool_lines = [line for line in report.splitlines() if not line.startswith("\t")
+                  and not line.startswith("Command exited")]
+    return {
+        "exit_code": result.returncode,
+        "wall_s": round(seconds, 2) if seconds is not None else None,
+        "peak_rss_mib": round(int(peak.group(1)) / 1024, 1) if peak else None,
+        "messages": tool_lines[-12:],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--series", type=int, default=1000)
+    parser.add_argument("--rows", type=int, default=2000, help="rows per series")
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--budget-gib", type=float, default=4.0, help="peak RSS budget per process")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep the files here (default: a temp folder)")
+    args = parser.parse_args()
+    if not Path(GNU_TIME).exists():
+        sys.exit(f"{GNU_TIME} not found: apt-get install -y time")
+
+    folder = args.workdir or Path(tempfile.mkdtemp(prefix="rnncast-scale-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+    rnncast = [sys.executable, "-m", "rnncast"]
+    try:
+        data = folder / "big.csv"
+        generate_s = write_csv(data, args.series, args.rows)
+        fit = timed([*rnncast, "fit", data.name, "--id-col", "series", "--epochs", str(args.epochs),
+                     "-o", "big.rnncast"], folder, env)
+        out = {"series": args.series, "rows_per_series": args.rows, "csv_rows": args.series * args.rows,
+               "csv_mib": round(data.stat().st_size / 2**20, 1), "generate_s": round(generate_s, 1),
+               "fit": fit}
+        if fit["exit_code"] == 0:
+            described = subprocess.run([*rnncast, "info", "big.rnncast", "--json"], cwd=folder, env=env,
+                                       capture_output=True, text=True, check=True)
+            info = json.loads(described.stdout)
+            horizon = info["window"]["horizon"]
+            out["model"] = {"lookback": info["window"]["lookback"], "horizon": horizon,
+                            "hidden": info["network"]["hidden"], "train_windows": info["metrics"]["train_windows"],
+                            "val_windows": info["metrics"]["val_windows"],
+                            "train_seconds": info["metrics"]["train_seconds"],
+                            "file_mib": round((folder / "big.rnncast").stat().st_size / 2**20, 2)}
+            predict = timed([*rnncast, "predict", "big.rnncast", "-o", "forecast.csv"], folder, env)
+            if predict["exit_code"] == 0:
+                with (folder / "forecast.csv").open() as f:
+                    written = sum(1 for _ in f) - 1
+                predict["rows_written"] = written
+                predict["rows_expected"] = args.series * horizon
+                predict["rows_ok"] = written == args.series * horizon
+            out["predict"] = predict
+        budget_mib = args.budget_gib * 1024
+        peaks = [p["peak_rss_mib"] for p in (out.get("fit"), out.get("predict")) if p and p["peak_rss_mib"]]
+        out["budget_gib"] = args.budget_gib
+        out["budget_held"] = bool(peaks) and max(peaks) <= budget_mib and all(
+            p["exit_code"] == 0 for p in (out.get("fit"), out.get("predict")) if p)
+        print(json.dumps(out, indent=2))
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
