@@ -14,11 +14,14 @@ from __future__ import annotations
 import dataclasses
 import errno
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -156,7 +159,8 @@ def test_sigkill_at_moments_spread_over_the_fit_keeps_the_previous_model(
             others = {p.name for p in lane.iterdir()} - {"model.rnncast"}
             assert all(name.startswith(".model.rnncast.") and name.endswith(".tmp") for name in others), others
     print(f"SIGKILL outcomes over {KILLS} moments in 0..{1.3 * seconds:.1f} s: {outcomes}")
-    assert outcomes["killed"] + outcomes["killed, temporary file left"] >= KILLS - 4, outcomes
+    # Most moments fall before the end (how many depends on the machine's load).
+    assert outcomes["killed"] + outcomes["killed, temporary file left"] >= KILLS // 2, outcomes
     for lane in lanes:
         # Later runs do not trip over anything a kill left: fit, predict, and predict
         # without naming the model (which looks for the only *.rnncast file).
@@ -290,11 +294,59 @@ def test_really_read_only_folder(small_data: Path, small_model: bytes, tmp_path:
     folder.chmod(0o555)
     try:
         if os.access(folder, os.W_OK):
-            pytest.skip("running as root: chmod does not stop root from writing (the simulated cases cover it)")
+            pytest.skip("running as root: chmod does not stop root from writing "
+                        "(test_really_read_only_mount and the simulated cases cover it)")
         assert_user_error(run("fit", small_data, *TINY, "-o", model), "permission denied")
         assert model.read_bytes() == small_model
     finally:
         folder.chmod(0o755)
+
+
+@contextmanager
+def mounted(target: Path, *commands: list[str]) -> Iterator[None]:
+    """Run mount `commands` on `target` (root with CAP_SYS_ADMIN only), unmount after; else skip."""
+    if shutil.which("mount") is None:
+        pytest.skip("no mount command: the simulated cases cover it")
+    for command in commands:
+        done = subprocess.run(["mount", *command, str(target)], capture_output=True, text=True)
+        if done.returncode != 0:
+            subprocess.run(["umount", str(target)], capture_output=True)
+            pytest.skip(f"cannot mount here ({done.stderr.strip()}): the simulated cases cover it")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", str(target)], capture_output=True)
+
+
+def test_really_read_only_mount(small_data: Path, small_model: bytes, tmp_path: Path) -> None:
+    source, folder = tmp_path / "source", tmp_path / "ro"
+    source.mkdir()
+    folder.mkdir()
+    (source / "model.rnncast").write_bytes(small_model)
+    with mounted(folder, ["--bind", str(source)], ["-o", "remount,bind,ro"]):
+        model = folder / "model.rnncast"
+        assert_user_error(run("fit", small_data, *TINY, "-o", model), str(model), "read-only file system")
+        assert model.read_bytes() == small_model
+        forecast = folder / "forecast.csv"
+        assert_user_error(run("predict", model, "-o", forecast), str(forecast), "read-only file system")
+        assert run("predict", model).exit_code == 0  # reading still works
+        assert sorted(p.name for p in folder.iterdir()) == ["model.rnncast"]
+
+
+def test_really_full_disk(small_data: Path, small_model: bytes, tmp_path: Path) -> None:
+    folder = tmp_path / "small-disk"
+    folder.mkdir()
+    with mounted(folder, ["-t", "tmpfs", "-o", "size=64k", "tmpfs"]):
+        model = folder / "model.rnncast"
+        model.write_bytes(small_model)
+        info = os.statvfs(folder)
+        (folder / "filler").write_bytes(bytes(max(info.f_bavail * info.f_frsize - 1024, 0)))
+        assert_user_error(run("fit", small_data, *TINY, "-o", model), str(model), "no space left on the device")
+        assert model.read_bytes() == small_model
+        assert sorted(p.name for p in folder.iterdir()) == ["filler", "model.rnncast"]
+        (folder / "filler").unlink()  # space again: the next fit works
+        assert run("fit", small_data, *TINY, "-o", model).exit_code == 0
+        assert run("predict", model).exit_code == 0
 
 
 @pytest.mark.parametrize(("code", "words"), [
