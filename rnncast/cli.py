@@ -289,6 +289,9 @@ def _check_output(path: Path) -> None:
     if not folder.is_dir():
         raise ConfigError(f"cannot write the model to {path}: the folder {folder} does not exist; create it first")
     if not os.access(folder, os.W_OK):
+        if os.statvfs(folder).f_flag & getattr(os, "ST_RDONLY", 0):  # as rnncast.atomic words it
+            raise ConfigError(f"cannot write the model to {path}: the folder is on a read-only file system; "
+                              "choose another folder")
         raise ConfigError(f"cannot write the model to {path}: permission denied; choose a folder you can write to")
 
 

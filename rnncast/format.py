@@ -110,6 +110,12 @@ def load_model(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, 
         )
     body = memoryview(data)[:-_DIGEST_SIZE]
     if hashlib.sha256(body).digest() != data[-_DIGEST_SIZE:]:
+        expected = _described_size(data, header_end)
+        if expected is not None and len(data) < expected:
+            raise ModelFileError(
+                f"{target} is truncated ({len(data)} bytes of the {expected} its header describes): "
+                "fit it again or restore a backup"
+            )
         raise ModelFileError(
             f"{target} is corrupt (checksum mismatch: damaged or cut short): fit it again or restore a backup"
         )
@@ -124,6 +130,19 @@ def load_model(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, 
         flat = np.frombuffer(data, dtype=dtype, count=math.prod(shape), offset=begin)
         arrays[name] = flat.reshape(shape).astype(dtype.newbyteorder("="), copy=True)
     return meta["header"], arrays
+
+
+def _described_size(data: bytes, header_end: int) -> int | None:
+    """The file size an intact header describes, or None if the header does not parse.
+
+    Only to word an error (truncated or corrupt): nothing read here is trusted or used.
+    """
+    try:
+        meta = json.loads(data[_PREAMBLE.size : header_end].decode("utf-8"))
+        ends = [int(entry["offset"]) + int(entry["nbytes"]) for entry in meta["arrays"]]
+    except (UnicodeDecodeError, ValueError, TypeError, KeyError, RecursionError):
+        return None
+    return _aligned(header_end) + max(ends, default=0) + _DIGEST_SIZE
 
 
 def _aligned(n: int) -> int:
