@@ -168,12 +168,9 @@ def test_sigkill_at_moments_spread_over_the_fit_keeps_the_previous_model(
         assert result.exit_code == 0, result.stderr
         forecast = run("predict", lane / "model.rnncast")
         assert forecast.exit_code == 0 and len(forecast.stdout.splitlines()) == 1 + 3
-        cwd = os.getcwd()
-        try:
-            os.chdir(lane)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.chdir(lane)
             assert run("predict").exit_code == 0
-        finally:
-            os.chdir(cwd)
 
 
 # A fit that stops for good in the middle of writing the model file, so the test can
