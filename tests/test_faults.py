@@ -148,7 +148,12 @@ def test_sigkill_at_moments_spread_over_the_fit_keeps_the_previous_model(
                 left = set(temporaries(lane)) - seen[lane]
                 seen[lane] |= left
                 outcomes["killed, temporary file left" if left else "killed"] += 1
-                assert model.read_bytes() == current[lane], f"killed at {moment:.2f} s: the model changed"
+                if model.read_bytes() != current[lane]:
+                    # Killed after the rename (syncing the folder, printing, exiting): then
+                    # the file is the new model, whole. Anything else would be a lost model.
+                    assert api.load(model).train.seed == 2 + pair, f"killed at {moment:.2f} s: model damaged"
+                    outcomes["killed after the rename"] = outcomes.get("killed after the rename", 0) + 1
+                    current[lane] = model.read_bytes()
             else:
                 # It finished before the kill: then the new model is whole.
                 assert proc.returncode == 0, err.decode()
