@@ -14,7 +14,7 @@ import hashlib
 import os
 import time
 from dataclasses import asdict, dataclass, field, replace
-from typing import IO, Any, Callable, Sequence
+from typing import IO, Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -50,8 +50,8 @@ class Model:
     last_times: np.ndarray  # (S,) datetime64[ns]
     future_times: np.ndarray  # (S, K) datetime64[ns]: the next horizon steps of each series
     calendar: tuple[str, ...] = ()  # calendar cycles the head reads (rnncast.features)
-    # Split-conformal offsets per unit of window volatility (rnncast.features.volatility),
-    # scaled units: (2, 99, K) = lower/upper for levels 1..99 %.
+    # Split-conformal offsets from the forecast in scaled units: (2, 99, K) = lower/upper
+    # for levels 1..99 % (rnncast.adapt may widen or narrow them on newer data).
     intervals: np.ndarray | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     data_fingerprint: str = ""
@@ -76,7 +76,7 @@ def fit(data: SeriesSet | str | os.PathLike[str], *, target: str | None = None,
     validation data, prediction intervals are calibrated on its residuals. Raises
     DataError, ConfigError or TrainingError (all RnncastError) with a one-line message.
     """
-    from rnncast.features import calendar_columns, model_inputs, volatility
+    from rnncast.features import calendar_columns, model_inputs
     from rnncast.io import read_series
     from rnncast.params import ParamLayout, init_params
     from rnncast.train import train as run_training
@@ -98,21 +98,17 @@ def fit(data: SeriesSet | str | os.PathLike[str], *, target: str | None = None,
                        columns=(series.target, *series.features))
     scaled = scale(series.values, series.offsets, stats)
 
-    def inputs(starts=None, ends=None, validation=True):
+    def inputs(starts=None, ends=None):
         x, y, index = make_windows(scaled, series.offsets, T, K, starts=starts, ends=ends, ids=series.ids)
         first, _ = window_rows(series.offsets, T, K, starts=starts, ends=ends)
         future = series.times[first[:, None] + T + np.arange(K)]  # (W, K)
         net_in, extra, anchor = model_inputs(x, future, window, cycles)
-        if not validation:
-            # Training windows need no volatility: its float64 temporaries were 1.4 GB of
-            # fit's 3 GB peak on 1,000 series x 2,000 rows (benchmarks/scale.py).
-            return net_in, y - anchor[:, None], extra
-        return net_in, y - anchor[:, None], extra, anchor, index, x[:, -1, 0], volatility(x)
+        return net_in, y - anchor[:, None], extra, anchor, index, x[:, -1, 0]
 
-    x_train, y_train, e_train = inputs(ends=train_ends, validation=False)
+    x_train, y_train, e_train, *_ = inputs(ends=train_ends)
     x_val = y_val = e_val = None
     if window.val_fraction > 0:
-        x_val, y_val, e_val, val_anchor, val_series, val_last, val_vol = inputs(starts=val_starts)
+        x_val, y_val, e_val, val_anchor, val_series, val_last = inputs(starts=val_starts)
     net = NetSpec(cell=cell, inputs=x_train.shape[2], hidden=hidden, layers=layers,
                   horizon=K, dropout=dropout, head_extra=e_train.shape[1])
 
@@ -149,7 +145,7 @@ def fit(data: SeriesSet | str | os.PathLike[str], *, target: str | None = None,
                 f"training diverged: on the validation windows the forecasts are off by {error:.3g} on average "
                 f"(scaled units), where the values move by {moves:.3g}; try a smaller --lr (now {tspec.lr:g})"
                 + (" or --clip 1" if not tspec.clip else ""))
-        intervals = _calibrate((y_val - val_pred) / val_vol[:, None])
+        intervals = _calibrate(y_val - val_pred)
         metrics.update(_validation_metrics(val_pred, y_val, val_anchor, val_last, stats, val_series))
     ends = series.offsets[1:]
     return Model(
@@ -167,7 +163,7 @@ LEVELS = np.arange(1, 100)  # interval levels, in percent, calibrated at fit tim
 
 
 def _calibrate(residuals: np.ndarray) -> np.ndarray:
-    """(2, 99, K) lower/upper offsets for levels 1..99 % (split conformal on volatility-scaled residuals)."""
+    """(2, 99, K) lower/upper offsets for levels 1..99 % (split conformal on the residuals, per step)."""
     from rnncast.intervals import calibrate_quantiles
 
     bounds = calibrate_quantiles(residuals, [float(level) for level in LEVELS])
@@ -242,7 +238,8 @@ def _fingerprint(series: SeriesSet) -> str:
 
 def forecast(model: Model, data: SeriesSet | str | os.PathLike[str] | None = None, *,
              horizon: int | None = None, stdin: IO[bytes] | None = None,
-             levels: Sequence[int] = ()) -> dict[str, np.ndarray]:
+             levels: Sequence[int] = (), adapt: bool = True,
+             notes: list[str] | None = None) -> dict[str, np.ndarray]:
     """Forecast the next `horizon` steps (default: the trained horizon) of every series.
 
     Without `data`, from the history stored in the model. With `data` (a path, "-" for
@@ -250,17 +247,25 @@ def forecast(model: Model, data: SeriesSet | str | os.PathLike[str] | None = Non
     unknown to the model are scaled by their own history. Returns columns: the id column
     (only when the model has one), `timestamp`, `forecast`, and `lower_L`, `upper_L` for
     each interval level L in `levels` (integer percent), in original units.
+
+    With `adapt`, the intervals of a known series whose `data` goes past the fit are
+    widened or narrowed by how they fared on the new rows (rnncast.adapt); a line saying
+    so is appended to `notes` when given.
     """
     K = model.net.horizon
     steps = K if horizon is None else horizon
     if not 1 <= steps <= K:
         raise ConfigError(f"--horizon {steps} is beyond what the model was trained for ({K}); "
                           f"use --horizon 1..{K} or fit again with --horizon {steps}")
+    scales = None
     if data is None:
         ids, history, stats, future = model.ids, model.history, model.scaler, model.future_times
     else:
-        ids, history, stats, future = _history_from(model, data, stdin)
-    columns = forecast_windows(model, history, future, stats, levels=levels)
+        series, ids, history, stats, future = _history_from(model, data, stdin)
+        if adapt and levels:
+            levels = [_check_level(model, level) for level in levels]
+            scales = _latest_scales(model, series, levels, notes)
+    columns = forecast_windows(model, history, future, stats, levels=levels, interval_scales=scales)
     table: dict[str, np.ndarray] = {}
     if model.id_col is not None:
         table[model.id_col] = np.repeat(np.asarray(ids, dtype=object), steps)
@@ -295,16 +300,18 @@ def _check_plausible(ids: Sequence[str], history: np.ndarray, scale: np.ndarray,
 # for NaN and inf and says so in one line, to which NumPy's warnings would add noise.
 @np.errstate(over="ignore", invalid="ignore")
 def forecast_windows(model: Model, history: np.ndarray, future: np.ndarray, stats: ScalerStats | None = None,
-                     series_index: np.ndarray | None = None, *, levels: Sequence[int] = ()
-                     ) -> dict[str, np.ndarray]:
+                     series_index: np.ndarray | None = None, *, levels: Sequence[int] = (),
+                     interval_scales: Mapping[int, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Forecast many windows at once: the batch form of `forecast`, for backtests and benchmarks.
 
     history (N, T, F) input windows in original units; future (N, K) the timestamps of
     each window's forecast steps; each window is scaled with series `series_index[n]` of
     `stats` (default: the model's scaler, window n = series n). Returns {"forecast": (N, K),
-    "lower_L": ..., "upper_L": ...} in original units.
+    "lower_L": ..., "upper_L": ...} in original units. interval_scales {L: (N,)} widens
+    (> 1) or narrows (< 1) each window's level-L interval about its centre (see
+    `interval_scales` below); default 1, the intervals as calibrated.
     """
-    from rnncast.features import model_inputs, volatility
+    from rnncast.features import model_inputs
 
     levels = [_check_level(model, level) for level in levels]
     stats = model.scaler if stats is None else stats
@@ -319,11 +326,67 @@ def forecast_windows(model: Model, history: np.ndarray, future: np.ndarray, stat
         return (scaled + level) * scale[:, :1] + loc[:, :1]
 
     out = {"forecast": original(centred)}
-    vol = volatility(windows)[:, None]  # (N, 1)
     for lv in levels:
-        out[f"lower_{lv}"] = original(centred + vol * model.intervals[0, lv - 1])
-        out[f"upper_{lv}"] = original(centred + vol * model.intervals[1, lv - 1])
+        lower, upper = model.intervals[0, lv - 1], model.intervals[1, lv - 1]  # (K,)
+        middle, half = (lower + upper) / 2, (upper - lower) / 2
+        width = np.ones((len(windows), 1)) if interval_scales is None else (
+            np.asarray(interval_scales[lv], dtype=np.float64).reshape(-1, 1))
+        out[f"lower_{lv}"] = original(centred + middle - width * half)
+        out[f"upper_{lv}"] = original(centred + middle + width * half)
     return out
+
+
+def interval_scales(model: Model, series: SeriesSet, levels: Sequence[int]) -> dict[int, list[np.ndarray]]:
+    """{L: [(rows_s + 1,) per series]}: the level-L interval scale for a forecast from each row.
+
+    Entry r of series s scales the interval of a forecast whose first step is row r of
+    that series (entry rows_s: the forecast past its end), after the intervals' misses on
+    the rows of s newer than the fit and before r (rnncast.adapt); 1 where no row is new,
+    and for series the model does not know. `series` is in original units, like `fit`'s data.
+    """
+    from rnncast.adapt import series_scales
+
+    levels = [_check_level(model, level) for level in levels]
+    known = _known_series(model, series.ids)
+    out: dict[int, list[np.ndarray]] = {lv: [] for lv in levels}
+    for s, (begin, end) in enumerate(zip(series.offsets[:-1], series.offsets[1:])):
+        times = series.times[begin:end]
+        if known[s] is None:
+            scales = {lv: np.ones(end - begin + 1) for lv in levels}
+        else:
+            first_new = int(np.searchsorted(times, model.last_times[known[s]], side="right"))
+            scales = series_scales(model, series.values[begin:end], times, model.scaler.loc[known[s]],
+                                   model.scaler.scale[known[s]], first_new, levels)
+        for lv in levels:
+            out[lv].append(scales[lv])
+    return out
+
+
+def _latest_scales(model: Model, series: SeriesSet, levels: Sequence[int], notes: list[str] | None) -> dict[int, np.ndarray]:
+    """{L: (S,)} each series' interval scale at the end of `series`, noted in `notes`."""
+    per_row = interval_scales(model, series, levels)
+    latest = {lv: np.array([scales[-1] for scales in per_row[lv]]) for lv in levels}
+    known = _known_series(model, series.ids)
+    new_rows = [0 if known[s] is None else
+                int(np.sum(series.times[begin:end] > model.last_times[known[s]]))
+                for s, (begin, end) in enumerate(zip(series.offsets[:-1], series.offsets[1:]))]
+    adapted = [s for s, rows in enumerate(new_rows) if rows > 0]
+    if notes is not None and adapted:
+        spans = ", ".join(f"{lv}% x{latest[lv][adapted].min():.2f}" + (
+            f"..x{latest[lv][adapted].max():.2f}" if len(adapted) > 1 else "") for lv in levels)
+        where = (f"{new_rows[adapted[0]]} rows" if len(adapted) == 1 else
+                 f"{len(adapted)} series' rows")
+        notes.append(f"intervals follow their misses on {where} after the fit: width {spans} "
+                     "(--no-adapt for the intervals as calibrated)")
+    return latest
+
+
+def _known_series(model: Model, ids: Sequence[str]) -> list[int | None]:
+    """For each id, the model's index of that series (None: a series the model never saw)."""
+    if model.id_col is None:
+        return [0 for _ in ids]  # a single-series model: new data is the same series
+    index = {name: s for s, name in enumerate(model.ids)}
+    return [index.get(name) for name in ids]
 
 
 def _predict(net: NetSpec, params: dict[str, np.ndarray], net_in: np.ndarray, extra: np.ndarray) -> np.ndarray:
@@ -352,7 +415,7 @@ def _check_level(model: Model, level: int) -> int:
 
 
 def _history_from(model: Model, data: SeriesSet | str | os.PathLike[str], stdin: IO[bytes] | None):
-    """(ids, history (S, T, F), scaler, future times (S, K)) from new data."""
+    """(series, ids, history (S, T, F), scaler, future times (S, K)) from new data."""
     from rnncast.io import read_series
     from rnncast.windows import fit_scaler, last_windows
 
@@ -364,17 +427,13 @@ def _history_from(model: Model, data: SeriesSet | str | os.PathLike[str], stdin:
     history = last_windows(series.values, series.offsets, T, ids=series.ids, dtype=np.float64)
     own = fit_scaler(model.window.scaler, series.values, series.offsets, series.offsets[1:], ids=series.ids,
                      columns=(series.target, *series.features))
-    known = {name: s for s, name in enumerate(model.ids)}
     loc, scale = own.loc.copy(), own.scale.copy()
-    for s, name in enumerate(series.ids):
-        if name in known and (model.id_col is not None or len(model.ids) == 1):
-            loc[s], scale[s] = model.scaler.loc[known[name]], model.scaler.scale[known[name]]
-        elif model.id_col is None:
-            # A single-series model: new data is the same series, scaled as in training.
-            loc[s], scale[s] = model.scaler.loc[0], model.scaler.scale[0]
+    for s, index in enumerate(_known_series(model, series.ids)):
+        if index is not None:
+            loc[s], scale[s] = model.scaler.loc[index], model.scaler.scale[index]
     stats = ScalerStats(model.window.scaler, loc, scale)
     last = series.times[series.offsets[1:] - 1]
-    return series.ids, history, stats, _future_times(last, model.freq, model.net.horizon)
+    return series, series.ids, history, stats, _future_times(last, model.freq, model.net.horizon)
 
 
 # ---------------------------------------------------------------------- save and load
@@ -499,15 +558,13 @@ def describe(model: Model) -> dict[str, Any]:
 
 
 def _describe_intervals(model: Model) -> dict[str, Any] | None:
-    """Calibrated 80 % and 95 % interval offsets per horizon step for series 0's stored history."""
-    from rnncast.features import volatility
-
+    """Calibrated 80 % and 95 % interval offsets per horizon step, in series 0's units."""
     if model.intervals is None:
         return None
-    history = (model.history[:1] - model.scaler.loc[:1, None, :]) / model.scaler.scale[:1, None, :]
-    scale = float(model.scaler.scale[0, 0]) * float(volatility(history)[0])
+    scale = float(model.scaler.scale[0, 0])
     return {
-        "method": "split conformal on validation residuals per horizon step, scaled by each window's volatility",
+        "method": "split conformal on validation residuals per horizon step; with newer data, "
+                  "scaled by their misses on it (adaptive conformal)",
         "levels": "1..99 %",
         **{f"{lv}%": {"lower": [_json_offset(v, scale) for v in model.intervals[0, lv - 1]],
                       "upper": [_json_offset(v, scale) for v in model.intervals[1, lv - 1]]}
@@ -554,11 +611,15 @@ def backtest(data: SeriesSet | str | os.PathLike[str], *, folds: int = 3, step: 
     def fit_fold(part: SeriesSet) -> Model:
         return fit(part, lookback=lookback, horizon=horizon, **fit_options)
 
-    def forecast_fold(model: Model, history: np.ndarray, future: np.ndarray, lv: Sequence[int]):
+    def forecast_fold(model: Model, history: np.ndarray, future: np.ndarray, lv: Sequence[int], seen: SeriesSet):
         # A level the fold's validation data cannot calibrate is left out of its scores.
         usable = [level for level in lv if model.intervals is not None
                   and np.isfinite(model.intervals[:, level - 1]).all()]
-        return forecast_windows(model, history, future, levels=usable)
+        # Without refit, rows between the fit and this origin are new: intervals follow
+        # their misses on them, as in `predict --data` (with refit there are none).
+        per_row = interval_scales(model, seen, usable)
+        scales = {level: np.array([rows[-1] for rows in per_row[level]]) for level in usable}
+        return forecast_windows(model, history, future, levels=usable, interval_scales=scales)
 
     return run_backtest(series, fit_fold, forecast_fold, horizon=horizon, lookback=lookback, folds=folds,
                         step=step, refit=refit, season=season, levels=levels)
