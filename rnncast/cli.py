@@ -522,12 +522,16 @@ def predict(
     level: Annotated[Optional[list[int]], typer.Option(
         metavar="PERCENT", help="Add a prediction interval at this level (1-99; repeat for several): "
         "columns lower_PERCENT, upper_PERCENT.", show_default=False)] = None,
+    adapt: Annotated[bool, typer.Option(
+        help="When --data goes past the fit, widen or narrow the intervals by how often they missed "
+             "on the new rows.")] = True,
 ) -> None:
     """Forecast the next steps of every series and write them to stdout (or --output).
 
     Columns: the id column (for models fitted with --id-col), timestamp, forecast, and
     lower_L/upper_L per --level L. Timestamps continue each series at its frequency, in
-    the data's time zone. Intervals were calibrated at fit time on validation errors.
+    the data's time zone. Intervals were calibrated at fit time on validation errors;
+    with --data newer than the fit they follow their misses on the new rows.
 
     \b
     Example:
@@ -548,7 +552,10 @@ def predict(
         from rnncast.io import write_forecast
 
         loaded = api.load(model)
-        table = api.forecast(loaded, data, horizon=horizon, levels=level or ())
+        notes: list[str] = []
+        table = api.forecast(loaded, data, horizon=horizon, levels=level or (), adapt=adapt, notes=notes)
+        for note in notes:
+            _say(note)
         if to_stdout:
             sys.stdout.flush()
             write_forecast(table, fmt.value, sys.stdout.buffer, tz=loaded.tz)
