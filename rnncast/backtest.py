@@ -3,7 +3,8 @@
 For fold f the origin of each series sits `(folds - 1 - f) * step + horizon` rows before
 its end; the model and the baselines see only rows before the origin and forecast the
 `horizon` rows after it. With refit, the model is fitted again for every fold on the
-rows before that fold's origin; without, once on the rows before the earliest origin.
+rows before that fold's origin; without, once on the rows before the earliest origin
+(later folds then see rows the fit did not, as `predict --data` would).
 """
 
 from __future__ import annotations
@@ -52,7 +53,11 @@ def origins(series: SeriesSet, folds: int, step: int, horizon: int) -> np.ndarra
 def run_backtest(series: SeriesSet, fit: Callable[[SeriesSet], Any], forecast: Callable[..., dict],
                  *, horizon: int, lookback: int, folds: int = 3, step: int | None = None,
                  refit: bool = True, season: int = 1, levels: Sequence[int] = (80, 95)) -> BacktestResult:
-    """Evaluate `fit` (SeriesSet -> model) and `forecast` (model, history, future, scaler index, levels)."""
+    """Evaluate `fit` (SeriesSet -> model) and `forecast` (model, history, future, levels, seen).
+
+    `forecast` gets each series' last lookback rows before the origin, the timestamps to
+    forecast, the levels, and `seen`: every row before the origin, all it may use.
+    """
     from rnncast import baselines, metrics
 
     step = horizon if step is None else step
@@ -76,7 +81,7 @@ def run_backtest(series: SeriesSet, fit: Callable[[SeriesSet], Any], forecast: C
         rows = origin[:, None] - lookback + np.arange(lookback)  # (S, T)
         ahead = origin[:, None] + np.arange(horizon)  # (S, K)
         history = series.values[rows]  # (S, T, F): nothing at or after the origin
-        out = forecast(model, history, series.times[ahead], levels)
+        out = forecast(model, history, series.times[ahead], levels, cut(series, origin))
         actual = target[ahead]
         for s, name in enumerate(series.ids):
             past = target[starts[s] : origin[s]]

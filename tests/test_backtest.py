@@ -70,3 +70,15 @@ def test_baselines_and_summary() -> None:
 def test_too_short_for_the_folds() -> None:
     with pytest.raises(DataError, match="folds"):
         api.backtest(_series(24), folds=5, step=4, **FAST)
+
+
+def test_without_refit_later_folds_widen_intervals_on_wilder_new_rows() -> None:
+    # Calm up to the single fit (before fold 0's origin, row 216), then 20 times wilder.
+    series = _series(300, ("a",))
+    wild = series.values.copy()
+    wild[216:, 0] += 2.0 * np.random.default_rng(3).standard_normal(300 - 216)
+    result = api.backtest(dataclasses.replace(series, values=wild), folds=3, step=40, refit=False,
+                          levels=(80,), **FAST)
+    width = {r["fold"]: r["width_80"] for r in result.rows if r["method"] == "rnncast"}
+    # Fold 0 forecasts from the fit's end: nothing new yet. Fold 2 has 80 wild rows behind it.
+    assert width[2] > 1.5 * width[0]
