@@ -4,8 +4,11 @@ Train rows [0, 8640), validation targets [8640, 11520), test targets [11520, 144
 z-score with the training rows' mean and std (ddof 0); lookback 336; horizons 96, 192,
 336, 720; test windows at stride 1; MSE and MAE on the z-scored values. rnncast is run
 through its public API (rnncast.api.fit and rnncast.api.forecast_windows); the same test
-windows are scored for the repeat-last-value forecast. Prints a table to stderr and JSON
-to stdout.
+windows are scored for the repeat-last-value forecast. Prediction intervals are scored
+twice: as calibrated at fit time (static), and adaptive, as `rnncast predict --data`
+gives them when each test window's history goes past the fit (api.interval_scales: the
+intervals follow their misses on the test rows before each window's origin, never
+after it). Prints a table to stderr and JSON to stdout.
 
 ETTh1 is CC BY-ND 4.0: it is read in place, never copied into the project.
 
@@ -67,12 +70,22 @@ def run(series, horizon: int, seed: int, settings: dict) -> dict:
     history = series.values[rows]  # (N, T, 1)
     target_rows = firsts[:, None] + LOOKBACK + np.arange(horizon)
     actual = series.values[target_rows, 0]  # (N, K)
-    out = api.forecast_windows(model, history, series.times[target_rows],
-                               series_index=np.zeros(len(firsts), int), levels=LEVELS)
+    index = np.zeros(len(firsts), int)
+    out = api.forecast_windows(model, history, series.times[target_rows], series_index=index, levels=LEVELS)
     pred = out["forecast"]
-    # Empirical coverage of the calibrated intervals at every horizon step (K,).
-    coverage = {lv: ((actual >= out[f"lower_{lv}"]) & (actual <= out[f"upper_{lv}"])).mean(axis=0)
+    # The whole series: rows past the fit (>= VAL_END) are new to the model, and the scale
+    # at a test window's origin comes only from rows before that origin.
+    per_row = api.interval_scales(model, series, LEVELS)
+    origins = firsts + LOOKBACK
+    adaptive = api.forecast_windows(model, history, series.times[target_rows], series_index=index, levels=LEVELS,
+                                    interval_scales={lv: per_row[lv][0][origins] for lv in LEVELS})
+
+    def coverage(intervals: dict) -> dict:
+        """Empirical coverage at every horizon step (K,), per level."""
+        return {lv: ((actual >= intervals[f"lower_{lv}"]) & (actual <= intervals[f"upper_{lv}"])).mean(axis=0)
                 for lv in LEVELS}
+
+    static, adapted = coverage(out), coverage(adaptive)
     mean, std = float(model.scaler.loc[0, 0]), float(model.scaler.scale[0, 0])
     z = lambda a: (a - mean) / std  # noqa: E731
     err = z(pred) - z(actual)
@@ -80,9 +93,11 @@ def run(series, horizon: int, seed: int, settings: dict) -> dict:
     return {"horizon": horizon, "seed": seed, "test_windows": len(firsts),
             "mse": float(np.mean(err**2)), "mae": float(np.mean(np.abs(err))),
             "naive_mse": float(np.mean(naive_err**2)), "naive_mae": float(np.mean(np.abs(naive_err))),
-            **{f"coverage_{lv}_min": float(c.min()) * 100 for lv, c in coverage.items()},
-            **{f"coverage_{lv}_max": float(c.max()) * 100 for lv, c in coverage.items()},
-            **{f"coverage_{lv}_mean": float(c.mean()) * 100 for lv, c in coverage.items()},
+            **{f"{kind}_coverage_{lv}_{stat}": float(getattr(c, stat)()) * 100
+               for kind, cov in (("static", static), ("adaptive", adapted)) for lv, c in cov.items()
+               for stat in ("mean", "min", "max")},
+            **{f"adaptive_scale_{lv}_range": [float(per_row[lv][0][origins].min()),
+                                               float(per_row[lv][0][origins].max())] for lv in LEVELS},
             "epochs_run": model.metrics["epochs_run"], "best_epoch": model.metrics["best_epoch"],
             "train_seconds": round(seconds, 1), "train_mean": mean, "train_std": std}
 
@@ -120,8 +135,11 @@ def main() -> int:
             "naive_mse": mine[0]["naive_mse"], "naive_mae": mine[0]["naive_mae"],
             "published": {k: {"mse": v[0], "mae": v[1]} for k, v in PUBLISHED[horizon].items()},
             "train_seconds_mean": statistics.mean(r["train_seconds"] for r in mine),
-            **{f"coverage_{lv}_worst_step": min(r[f"coverage_{lv}_min"] for r in mine) for lv in LEVELS},
-            **{f"coverage_{lv}_best_step": max(r[f"coverage_{lv}_max"] for r in mine) for lv in LEVELS},
+            **{f"{kind}_coverage_{lv}_{stat}": statistic(r[f"{kind}_coverage_{lv}_{key}"] for r in mine)
+               for kind in ("static", "adaptive") for lv in LEVELS
+               for stat, key, statistic in (("mean", "mean", statistics.mean), ("lowest_seed", "mean", min),
+                                            ("highest_seed", "mean", max), ("worst_step", "min", min),
+                                            ("best_step", "max", max))},
         })
     print(f"{'horizon':>7} | {'rnncast MSE (min..max)':>24} | {'MAE':>6} | {'naive':>13} | "
           f"{'NLinear':>13} | {'DLinear':>13}", file=sys.stderr)
@@ -131,10 +149,14 @@ def main() -> int:
               f" | {s['rnncast_mae_mean']:.4f} | {s['naive_mse']:.3f} / {s['naive_mae']:.3f} | "
               f"{p['NLinear']['mse']:.3f} / {p['NLinear']['mae']:.3f} | {p['DLinear']['mse']:.3f} / {p['DLinear']['mae']:.3f}",
               file=sys.stderr)
+    print("interval coverage on the test windows, %: mean over steps and windows (seeds' range; single steps)",
+          file=sys.stderr)
     for s in summary:
-        print(f"coverage h={s['horizon']}: " + ", ".join(
-            f"{lv}%: {s[f'coverage_{lv}_worst_step']:.1f}..{s[f'coverage_{lv}_best_step']:.1f} over steps"
-            for lv in LEVELS), file=sys.stderr)
+        for kind in ("static", "adaptive"):
+            print(f"  h={s['horizon']:<3} {kind:>8}: " + ", ".join(
+                f"{lv}%: {s[f'{kind}_coverage_{lv}_mean']:.1f} ({s[f'{kind}_coverage_{lv}_lowest_seed']:.1f}.."
+                f"{s[f'{kind}_coverage_{lv}_highest_seed']:.1f}; {s[f'{kind}_coverage_{lv}_worst_step']:.1f}.."
+                f"{s[f'{kind}_coverage_{lv}_best_step']:.1f})" for lv in LEVELS), file=sys.stderr)
     print(json.dumps({"protocol": "LTSF-Linear ETTh1 OT univariate, lookback 336", "settings": settings,
                       "seeds": args.seeds, "summary": summary, "runs": runs}, indent=2))
     return 0
