@@ -6,8 +6,9 @@ of care at fit time can know which. Data given to `predict` that goes past the f
 which: each new row is the outcome of up to K earlier forecasts (one per horizon step),
 and each outcome tells whether that forecast's interval held.
 
-So each interval is scaled about its centre by a factor lambda, one per series and level,
-that starts at 1 after the fit and moves with every new row:
+So each interval's offsets from the forecast are multiplied by a factor lambda, one per
+series and level, as the window's spread already multiplies them (a scale on the errors),
+starting at 1 after the fit and moving with every new row:
 
     log lambda += RATE * (share of that row's outcomes missed - (1 - level))
 
@@ -18,8 +19,9 @@ inference, Gibbs & Candes 2021; its scale-tracking form as in conformal PID cont
 Angelopoulos, Candes & Tibshirani 2023). Pooling the K steps of each row lets a shift
 seen on short steps widen the long steps at once, instead of waiting K rows for them.
 
+Rows whose target was made up to fill a gap are no outcomes and are not counted.
 The recursion is sequential by nature: a loop over rows, each a handful of NumPy calls
-on the K outcomes of that row (2,880 rows x 720 steps take about 0.1 s).
+on the K outcomes of that row (about 40 us a row).
 """
 
 from __future__ import annotations
@@ -35,27 +37,31 @@ if TYPE_CHECKING:
 # Per row, log lambda moves by at most RATE: after a sudden doubling of the errors the
 # intervals catch up within a few hundred rows, and one odd row moves them by 2 % at most.
 RATE = 0.02
+# Bounds on lambda: an interval that does not contain its forecast (levels of a few
+# percent) can miss more as it widens, and must not run off to infinity or zero.
+MAX_SCALE = 100.0
 # Origins forecast per batch while replaying the new rows (bounds memory on long data).
 CHUNK = 4096
 
 
-def track_scale(errors: np.ndarray, centre: np.ndarray, half: np.ndarray, level: float,
+def track_scale(errors: np.ndarray, lower: np.ndarray, upper: np.ndarray, level: float,
                 rate: float = RATE) -> np.ndarray:
     """(N + 1,) the interval scale for forecasts from origins 0..N, given their errors.
 
     errors (N, K): errors[o, k] = actual - forecast of the forecast made at origin o for
     step k, i.e. for row o + k (origin o's first target is row o); NaN where unknown or
-    not to be counted. centre, half (K,): the interval at scale s is
-    forecast + centre +- s * half. Rows are taken in order; the scale for origin o is the
-    one reached after rows 0..o-1, and an outcome is judged by the interval that origin
-    actually issued. Origins before the first counted outcome keep scale 1.
+    not to be counted. lower, upper (K,): the interval at scale s is
+    [forecast + s * lower, forecast + s * upper]. Rows are taken in order; the scale for
+    origin o is the one reached after rows 0..o-1, and an outcome is judged by the
+    interval that origin actually issued. Origins before the first counted outcome keep
+    scale 1.
     """
     errors = np.asarray(errors, dtype=np.float64)
     n, k_steps = errors.shape
     allowed = 1.0 - level / 100.0
     steps = np.arange(k_steps)
     scales = np.ones(n + 1)
-    log_scale = 0.0
+    log_scale, bound = 0.0, float(np.log(MAX_SCALE))
     for row in range(n):
         # The outcomes row `row` reveals: origin row - k's step k, for every k it has.
         origins = row - steps[: row + 1]
@@ -64,21 +70,25 @@ def track_scale(errors: np.ndarray, centre: np.ndarray, half: np.ndarray, level:
         known = ~np.isnan(err)
         if known.any():
             origins, step, err = origins[known], step[known], err[known]
-            missed = np.abs(err - centre[step]) > scales[origins] * half[step]
-            log_scale += rate * (float(missed.mean()) - allowed)
+            issued = scales[origins]
+            missed = (err < issued * lower[step]) | (err > issued * upper[step])
+            log_scale = min(max(log_scale + rate * (float(missed.mean()) - allowed), -bound), bound)
         scales[row + 1] = np.exp(log_scale)
     return scales
 
 
 def series_scales(model: Model, values: np.ndarray, times: np.ndarray, loc: np.ndarray, scale: np.ndarray,
-                  first_new: int, levels: Sequence[int]) -> dict[int, np.ndarray]:
+                  first_new: int, levels: Sequence[int], made_up: np.ndarray | None = None
+                  ) -> dict[int, np.ndarray]:
     """{level: (L + 1,)} interval scales for a forecast from each origin 0..L of one series.
 
     values (L, F) original units, times (L,); loc, scale (F,) the series' scaling. Rows
-    from `first_new` on are new to the model and counted; the scale at origin r uses only
-    rows before r. Entry L is the scale for the forecast from the end of the data.
+    from `first_new` on are new to the model and counted, except those `made_up` (L,)
+    marks; the scale at origin r uses only rows before r. Entry L is the scale for the
+    forecast from the end of the data.
     """
     from rnncast.api import _future_times, forecast_windows
+    from rnncast.features import volatility
     from rnncast.windows import ScalerStats
 
     T, K = model.window.lookback, model.net.horizon
@@ -101,8 +111,11 @@ def series_scales(model: Model, values: np.ndarray, times: np.ndarray, loc: np.n
         forecast = forecast_windows(model, history, future, stats, np.zeros(len(chunk), dtype=np.int64))["forecast"]
         actual = values[np.minimum(targets, L - 1), 0]
         counted = (targets < L) & (targets >= first_new)
-        errors[begin:begin + len(chunk)] = np.where(counted, (actual - forecast) / scale[0], np.nan)
+        if made_up is not None:
+            counted &= ~made_up[np.minimum(targets, L - 1)]
+        # In the units the intervals were calibrated in: scaled, per unit of window volatility.
+        spread = volatility(((history[:, :, :1] - loc[0]) / scale[0]).astype(np.float32))[:, None]  # as forecast_windows
+        errors[begin:begin + len(chunk)] = np.where(counted, (actual - forecast) / scale[0] / spread, np.nan)
     for lv in levels:
-        lower, upper = model.intervals[0, lv - 1], model.intervals[1, lv - 1]
-        out[lv][first_origin:] = track_scale(errors, (lower + upper) / 2, (upper - lower) / 2, lv)
+        out[lv][first_origin:] = track_scale(errors, model.intervals[0, lv - 1], model.intervals[1, lv - 1], lv)
     return out

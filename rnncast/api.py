@@ -20,7 +20,7 @@ import numpy as np
 
 from rnncast import __version__
 from rnncast.config import NetSpec, TrainSpec, WindowSpec
-from rnncast.errors import ConfigError, ModelFileError, TrainingError
+from rnncast.errors import ConfigError, DataError, ModelFileError, TrainingError
 from rnncast.io import SeriesSet
 from rnncast.windows import ScalerStats
 
@@ -50,8 +50,9 @@ class Model:
     last_times: np.ndarray  # (S,) datetime64[ns]
     future_times: np.ndarray  # (S, K) datetime64[ns]: the next horizon steps of each series
     calendar: tuple[str, ...] = ()  # calendar cycles the head reads (rnncast.features)
-    # Split-conformal offsets from the forecast in scaled units: (2, 99, K) = lower/upper
-    # for levels 1..99 % (rnncast.adapt may widen or narrow them on newer data).
+    # Split-conformal offsets per unit of window volatility (rnncast.features.volatility),
+    # scaled units: (2, 99, K) = lower/upper for levels 1..99 % (rnncast.adapt may widen
+    # or narrow them on data newer than the fit).
     intervals: np.ndarray | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     data_fingerprint: str = ""
@@ -76,7 +77,7 @@ def fit(data: SeriesSet | str | os.PathLike[str], *, target: str | None = None,
     validation data, prediction intervals are calibrated on its residuals. Raises
     DataError, ConfigError or TrainingError (all RnncastError) with a one-line message.
     """
-    from rnncast.features import calendar_columns, model_inputs
+    from rnncast.features import calendar_columns, model_inputs, volatility
     from rnncast.io import read_series
     from rnncast.params import ParamLayout, init_params
     from rnncast.train import train as run_training
@@ -98,17 +99,21 @@ def fit(data: SeriesSet | str | os.PathLike[str], *, target: str | None = None,
                        columns=(series.target, *series.features))
     scaled = scale(series.values, series.offsets, stats)
 
-    def inputs(starts=None, ends=None):
+    def inputs(starts=None, ends=None, validation=True):
         x, y, index = make_windows(scaled, series.offsets, T, K, starts=starts, ends=ends, ids=series.ids)
         first, _ = window_rows(series.offsets, T, K, starts=starts, ends=ends)
         future = series.times[first[:, None] + T + np.arange(K)]  # (W, K)
         net_in, extra, anchor = model_inputs(x, future, window, cycles)
-        return net_in, y - anchor[:, None], extra, anchor, index, x[:, -1, 0]
+        if not validation:
+            # Training windows need no volatility: its float64 temporaries were 1.4 GB of
+            # fit's 3 GB peak on 1,000 series x 2,000 rows (benchmarks/scale.py).
+            return net_in, y - anchor[:, None], extra
+        return net_in, y - anchor[:, None], extra, anchor, index, x[:, -1, 0], volatility(x)
 
-    x_train, y_train, e_train, *_ = inputs(ends=train_ends)
+    x_train, y_train, e_train = inputs(ends=train_ends, validation=False)
     x_val = y_val = e_val = None
     if window.val_fraction > 0:
-        x_val, y_val, e_val, val_anchor, val_series, val_last = inputs(starts=val_starts)
+        x_val, y_val, e_val, val_anchor, val_series, val_last, val_vol = inputs(starts=val_starts)
     net = NetSpec(cell=cell, inputs=x_train.shape[2], hidden=hidden, layers=layers,
                   horizon=K, dropout=dropout, head_extra=e_train.shape[1])
 
@@ -145,7 +150,7 @@ def fit(data: SeriesSet | str | os.PathLike[str], *, target: str | None = None,
                 f"training diverged: on the validation windows the forecasts are off by {error:.3g} on average "
                 f"(scaled units), where the values move by {moves:.3g}; try a smaller --lr (now {tspec.lr:g})"
                 + (" or --clip 1" if not tspec.clip else ""))
-        intervals = _calibrate(y_val - val_pred)
+        intervals = _calibrate((y_val - val_pred) / val_vol[:, None])
         metrics.update(_validation_metrics(val_pred, y_val, val_anchor, val_last, stats, val_series))
     ends = series.offsets[1:]
     return Model(
@@ -163,7 +168,7 @@ LEVELS = np.arange(1, 100)  # interval levels, in percent, calibrated at fit tim
 
 
 def _calibrate(residuals: np.ndarray) -> np.ndarray:
-    """(2, 99, K) lower/upper offsets for levels 1..99 % (split conformal on the residuals, per step)."""
+    """(2, 99, K) lower/upper offsets for levels 1..99 % (split conformal on volatility-scaled residuals)."""
     from rnncast.intervals import calibrate_quantiles
 
     bounds = calibrate_quantiles(residuals, [float(level) for level in LEVELS])
@@ -308,10 +313,10 @@ def forecast_windows(model: Model, history: np.ndarray, future: np.ndarray, stat
     each window's forecast steps; each window is scaled with series `series_index[n]` of
     `stats` (default: the model's scaler, window n = series n). Returns {"forecast": (N, K),
     "lower_L": ..., "upper_L": ...} in original units. interval_scales {L: (N,)} widens
-    (> 1) or narrows (< 1) each window's level-L interval about its centre (see
+    (> 1) or narrows (< 1) each window's level-L interval about its forecast (see
     `interval_scales` below); default 1, the intervals as calibrated.
     """
-    from rnncast.features import model_inputs
+    from rnncast.features import model_inputs, volatility
 
     levels = [_check_level(model, level) for level in levels]
     stats = model.scaler if stats is None else stats
@@ -326,13 +331,12 @@ def forecast_windows(model: Model, history: np.ndarray, future: np.ndarray, stat
         return (scaled + level) * scale[:, :1] + loc[:, :1]
 
     out = {"forecast": original(centred)}
+    vol = volatility(windows)[:, None]  # (N, 1)
     for lv in levels:
-        lower, upper = model.intervals[0, lv - 1], model.intervals[1, lv - 1]  # (K,)
-        middle, half = (lower + upper) / 2, (upper - lower) / 2
-        width = np.ones((len(windows), 1)) if interval_scales is None else (
-            np.asarray(interval_scales[lv], dtype=np.float64).reshape(-1, 1))
-        out[f"lower_{lv}"] = original(centred + middle - width * half)
-        out[f"upper_{lv}"] = original(centred + middle + width * half)
+        # Offsets from the forecast, per unit of the window's spread, times the adaptive scale.
+        width = vol if interval_scales is None else vol * np.asarray(interval_scales[lv], dtype=np.float64)[:, None]
+        out[f"lower_{lv}"] = original(centred + width * model.intervals[0, lv - 1])
+        out[f"upper_{lv}"] = original(centred + width * model.intervals[1, lv - 1])
     return out
 
 
@@ -355,8 +359,9 @@ def interval_scales(model: Model, series: SeriesSet, levels: Sequence[int]) -> d
             scales = {lv: np.ones(end - begin + 1) for lv in levels}
         else:
             first_new = int(np.searchsorted(times, model.last_times[known[s]], side="right"))
+            made_up = None if series.made_up is None else series.made_up[begin:end]
             scales = series_scales(model, series.values[begin:end], times, model.scaler.loc[known[s]],
-                                   model.scaler.scale[known[s]], first_new, levels)
+                                   model.scaler.scale[known[s]], first_new, levels, made_up)
         for lv in levels:
             out[lv].append(scales[lv])
     return out
@@ -367,9 +372,15 @@ def _latest_scales(model: Model, series: SeriesSet, levels: Sequence[int], notes
     per_row = interval_scales(model, series, levels)
     latest = {lv: np.array([scales[-1] for scales in per_row[lv]]) for lv in levels}
     known = _known_series(model, series.ids)
-    new_rows = [0 if known[s] is None else
-                int(np.sum(series.times[begin:end] > model.last_times[known[s]]))
-                for s, (begin, end) in enumerate(zip(series.offsets[:-1], series.offsets[1:]))]
+    T = model.window.lookback
+    new_rows = []  # rows that scored at least one forecast: new, real, and with a window before them
+    for s, (begin, end) in enumerate(zip(series.offsets[:-1], series.offsets[1:])):
+        scored = np.zeros(end - begin, dtype=bool)
+        if known[s] is not None:
+            scored[T:] = series.times[begin + T:end] > model.last_times[known[s]]
+            if series.made_up is not None:
+                scored &= ~series.made_up[begin:end]
+        new_rows.append(int(scored.sum()))
     adapted = [s for s, rows in enumerate(new_rows) if rows > 0]
     if notes is not None and adapted:
         spans = ", ".join(f"{lv}% x{latest[lv][adapted].min():.2f}" + (
@@ -422,6 +433,7 @@ def _history_from(model: Model, data: SeriesSet | str | os.PathLike[str], stdin:
     series = data if isinstance(data, SeriesSet) else read_series(
         data, target=model.target, time_col=model.time_col, id_col=model.id_col,
         features=model.features, freq=model.freq, stdin=stdin)
+    series = _in_zone(series, model.tz)
     T = model.window.lookback
     # float64, as the stored history: float32 would turn values beyond 3.4e38 into inf.
     history = last_windows(series.values, series.offsets, T, ids=series.ids, dtype=np.float64)
@@ -434,6 +446,26 @@ def _history_from(model: Model, data: SeriesSet | str | os.PathLike[str], stdin:
     stats = ScalerStats(model.window.scaler, loc, scale)
     last = series.times[series.offsets[1:] - 1]
     return series, series.ids, history, stats, _future_times(last, model.freq, model.net.horizon)
+
+
+def _in_zone(series: SeriesSet, tz: str | None) -> SeriesSet:
+    """`series` with its wall-clock times moved to zone `tz`, the model's.
+
+    The model's timestamps (its last fitted row, its forecast times) are wall-clock times
+    in its own zone; data written in another zone must be read in that one, or rows would
+    count as new or old by the zones' difference and forecasts be labelled off by it.
+    Unchanged when either zone is unknown (naive times).
+    """
+    if tz is None or series.tz is None or series.tz == tz:
+        return series
+    import pandas as pd
+
+    try:
+        moved = pd.DatetimeIndex(series.times).tz_localize(series.tz).tz_convert(tz).tz_localize(None)
+    except Exception as error:  # ambiguous or missing wall-clock times at a DST change
+        raise DataError(f"{series.source}: cannot move its times from zone {series.tz} to the model's zone "
+                        f"{tz} ({error}); write the data in zone {tz}") from None
+    return replace(series, times=np.asarray(moved.as_unit("ns").values), tz=tz)
 
 
 # ---------------------------------------------------------------------- save and load
@@ -558,13 +590,16 @@ def describe(model: Model) -> dict[str, Any]:
 
 
 def _describe_intervals(model: Model) -> dict[str, Any] | None:
-    """Calibrated 80 % and 95 % interval offsets per horizon step, in series 0's units."""
+    """Calibrated 80 % and 95 % interval offsets per horizon step for series 0's stored history."""
+    from rnncast.features import volatility
+
     if model.intervals is None:
         return None
-    scale = float(model.scaler.scale[0, 0])
+    history = (model.history[:1] - model.scaler.loc[:1, None, :]) / model.scaler.scale[:1, None, :]
+    scale = float(model.scaler.scale[0, 0]) * float(volatility(history)[0])
     return {
-        "method": "split conformal on validation residuals per horizon step; with newer data, "
-                  "scaled by their misses on it (adaptive conformal)",
+        "method": "split conformal on validation residuals per horizon step, scaled by each window's volatility; "
+                  "with newer data, also by their misses on it (adaptive conformal)",
         "levels": "1..99 %",
         **{f"{lv}%": {"lower": [_json_offset(v, scale) for v in model.intervals[0, lv - 1]],
                       "upper": [_json_offset(v, scale) for v in model.intervals[1, lv - 1]]}
@@ -583,14 +618,16 @@ def _json_offset(value: float, scale: float) -> float | None:
 
 def backtest(data: SeriesSet | str | os.PathLike[str], *, folds: int = 3, step: int | None = None,
              test_size: int | None = None, refit: bool = True, season: int | None = None,
-             levels: Sequence[int] = (80, 95),
+             levels: Sequence[int] = (80, 95), adapt: bool = True,
              stdin: IO[bytes] | None = None, **fit_options: Any):
     """Rolling-origin evaluation of rnncast beside naive, seasonal-naive and drift forecasts.
 
     `fit_options` are `fit`'s (lookback, horizon, cell, train, ...); the folds' origins sit
     `step` rows apart (default: the horizon) at the end of each series; `test_size` instead
-    places as many origins as fit in the last `test_size` rows. Returns a
-    rnncast.backtest.BacktestResult with per-fold, per-series rows and a summary.
+    places as many origins as fit in the last `test_size` rows. Without `refit`, later
+    folds' intervals follow their misses on the rows since the fit when `adapt` (as
+    `forecast` does). Returns a rnncast.backtest.BacktestResult with per-fold, per-series
+    rows and a summary.
     """
     from rnncast.backtest import run_backtest
     from rnncast.io import read_series
@@ -611,15 +648,25 @@ def backtest(data: SeriesSet | str | os.PathLike[str], *, folds: int = 3, step: 
     def fit_fold(part: SeriesSet) -> Model:
         return fit(part, lookback=lookback, horizon=horizon, **fit_options)
 
+    replayed: dict[int, dict[int, list[np.ndarray]]] = {}  # id(model) -> interval_scales on all rows
+
     def forecast_fold(model: Model, history: np.ndarray, future: np.ndarray, lv: Sequence[int], seen: SeriesSet):
         # A level the fold's validation data cannot calibrate is left out of its scores.
         usable = [level for level in lv if model.intervals is not None
                   and np.isfinite(model.intervals[:, level - 1]).all()]
+        if refit or not adapt:  # refitted at the origin, nothing is new to the model
+            return forecast_windows(model, history, future, levels=usable)
         # Without refit, rows between the fit and this origin are new: intervals follow
-        # their misses on them, as in `predict --data` (with refit there are none).
-        per_row = interval_scales(model, seen, usable)
-        scales = {level: np.array([rows[-1] for rows in per_row[level]]) for level in usable}
+        # their misses on them, as in `predict --data`. Entry r of interval_scales uses
+        # only rows before r, so one replay over all rows serves every fold.
+        if id(model) not in replayed:
+            replayed[id(model)] = interval_scales(model, series, usable)
+        origin = np.diff(seen.offsets)  # each series' origin, counted from its first row
+        scales = {level: np.array([rows[r] for rows, r in zip(replayed[id(model)][level], origin)])
+                  for level in usable}
         return forecast_windows(model, history, future, levels=usable, interval_scales=scales)
 
-    return run_backtest(series, fit_fold, forecast_fold, horizon=horizon, lookback=lookback, folds=folds,
-                        step=step, refit=refit, season=season, levels=levels)
+    result = run_backtest(series, fit_fold, forecast_fold, horizon=horizon, lookback=lookback, folds=folds,
+                          step=step, refit=refit, season=season, levels=levels)
+    result.settings["adaptive_intervals"] = adapt and not refit
+    return result

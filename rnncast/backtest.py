@@ -36,7 +36,9 @@ def cut(series: SeriesSet, ends: np.ndarray) -> SeriesSet:
     starts = series.offsets[:-1]
     keep = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)])
     offsets = np.concatenate([[0], np.cumsum(ends - starts)]).astype(np.int64)
-    return dataclasses.replace(series, values=series.values[keep], times=series.times[keep], offsets=offsets)
+    made_up = None if series.made_up is None else series.made_up[keep]
+    return dataclasses.replace(series, values=series.values[keep], times=series.times[keep], offsets=offsets,
+                               made_up=made_up)
 
 
 def origins(series: SeriesSet, folds: int, step: int, horizon: int) -> np.ndarray:

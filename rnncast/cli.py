@@ -581,6 +581,9 @@ def _backtest_options(
     level: Annotated[Optional[list[int]], typer.Option(
         metavar="PERCENT", help="Interval levels whose coverage and width to report. Default: 80 and 95.",
         show_default=False)] = None,
+    adapt: Annotated[bool, typer.Option(
+        help="With --no-refit, later folds' intervals follow their misses on the rows since the fit, "
+             "as predict --data does.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print every fold's numbers as JSON on stdout.")] = False,
     report: Annotated[Optional[Path], typer.Option(
         "--output", "-o", help="Also write every fold's numbers as JSON to this file.", show_default=False)] = None,
@@ -615,7 +618,8 @@ def backtest(ctx: typer.Context, **options: Any) -> None:
         fit_args = {k: (v.value if isinstance(v, Enum) else v) for k, v in options.items()}
         levels = bt["level"] or [80, 95]
         result = api.backtest(series, folds=bt["folds"], step=bt["step"], test_size=bt["test_size"],
-                              refit=bt["refit"], season=bt["season"], levels=levels, train=tspec, **fit_args)
+                              refit=bt["refit"], season=bt["season"], levels=levels, adapt=bt["adapt"],
+                              train=tspec, **fit_args)
         document = {"settings": result.settings, "summary": result.summary, "notes": result.notes,
                     "rows": result.rows}
         if bt["report"] is not None:
@@ -681,7 +685,7 @@ def _merge_backtest_signature() -> None:
     backtest.__annotations__ = {p.name: p.annotation for p in fit_params + own}
 
 
-_BACKTEST_ONLY = ("folds", "step", "test_size", "refit", "season", "level", "as_json", "report")
+_BACKTEST_ONLY = ("folds", "step", "test_size", "refit", "season", "level", "adapt", "as_json", "report")
 _merge_backtest_signature()
 app.command()(backtest)
 

@@ -29,6 +29,20 @@ def anchors(X: np.ndarray, norm: str) -> np.ndarray:
     return np.zeros(len(X), np.float32)
 
 
+VOLATILITY_FLOOR = 1e-3  # scaled units: a constant window still gets an interval
+
+
+def volatility(X: np.ndarray) -> np.ndarray:
+    """(N,) each window's standard deviation of the target column, in scaled units.
+
+    Prediction intervals are calibrated on residuals divided by this (locally weighted
+    split conformal): a calm stretch gets narrow intervals, a turbulent one wide ones,
+    instead of one width learned from whatever the validation period happened to be.
+    """
+    spread = X[:, :, 0].astype(np.float64).std(axis=1)
+    return np.maximum(spread, VOLATILITY_FLOOR)
+
+
 def calendar_columns(freq: str) -> tuple[str, ...]:
     """Which cycles matter at this frequency: hour of day, day of week, month of year."""
     base = freq.lstrip("0123456789").split("-")[0]

@@ -69,6 +69,7 @@ class SeriesSet:
     freq: a pandas offset alias ("D", "B", "h", "MS", ...), inferred or as given.
     filled: how many values (cells of `values`) were made up: inserted gaps plus missing
     values filled by the fill policy. source: the path as given ("-" for stdin).
+    made_up (N,) bool: rows whose target was made up (None: none, or not known).
     eq=False: instances hold arrays, so they compare by identity.
     """
 
@@ -84,6 +85,7 @@ class SeriesSet:
     id_col: str | None
     filled: int
     source: str
+    made_up: np.ndarray | None = None
 
 
 def read_series(
@@ -155,6 +157,7 @@ def read_series(
         id_col=roles.id_col,
         filled=int(missing.sum()),
         source=os.fspath(source),
+        made_up=missing[:, 0].copy(),
     )
 
 

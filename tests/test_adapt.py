@@ -3,6 +3,7 @@ look-ahead, and the model-level path `predict --data` takes."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from test_cli import run
 
 from rnncast import api
-from rnncast.adapt import RATE, track_scale
+from rnncast.adapt import MAX_SCALE, RATE, track_scale
 from rnncast.config import TrainSpec
 from rnncast.io import read_series
 
@@ -22,13 +23,13 @@ from rnncast.io import read_series
 
 def test_every_hit_narrows_by_rate_times_the_allowed_miss_share() -> None:
     errors = np.zeros((5, 1))  # every outcome at the centre: all hits
-    scales = track_scale(errors, centre=np.zeros(1), half=np.ones(1), level=80)
+    scales = track_scale(errors, lower=-np.ones(1), upper=np.ones(1), level=80)
     assert scales == pytest.approx(np.exp(-RATE * 0.2 * np.arange(6)), rel=1e-12)
 
 
 def test_every_miss_widens_by_rate_times_the_covered_share() -> None:
     errors = np.full((4, 1), 1e6)
-    scales = track_scale(errors, centre=np.zeros(1), half=np.ones(1), level=95)
+    scales = track_scale(errors, lower=-np.ones(1), upper=np.ones(1), level=95)
     assert scales == pytest.approx(np.exp(RATE * 0.95 * np.arange(5)), rel=1e-12)
 
 
@@ -36,8 +37,7 @@ def test_a_row_pools_its_steps_and_judges_each_by_the_interval_its_origin_issued
     # K = 2. Row 0 reveals (origin 0, step 0); row 1 reveals (1, 0) and (0, 1).
     errors = np.array([[0.0, 1.5],
                        [1.5, np.nan]])
-    centre, half = np.zeros(2), np.array([1.0, 1.0])
-    scales = track_scale(errors, centre, half, level=50, rate=0.1)
+    scales = track_scale(errors, -np.ones(2), np.ones(2), level=50, rate=0.1)
     s1 = math.exp(0.1 * (0.0 - 0.5))  # row 0: one hit
     # Row 1: origin 1 issued its interval at s1 < 1 and 1.5 misses it; origin 0's step 1
     # was issued at scale 1 and 1.5 misses that too: two of two missed.
@@ -48,7 +48,7 @@ def test_a_row_pools_its_steps_and_judges_each_by_the_interval_its_origin_issued
 def test_a_miss_that_the_issued_scale_covers_counts_as_a_hit() -> None:
     # Widened to e^0.5 by two misses, the interval then holds an error of 1.5.
     errors = np.array([[9.0], [9.0], [1.5]])
-    scales = track_scale(errors, np.zeros(1), np.ones(1), level=50, rate=0.5)
+    scales = track_scale(errors, -np.ones(1), np.ones(1), level=50, rate=0.5)
     assert scales[2] == pytest.approx(math.exp(0.5), rel=1e-12)
     assert scales[3] == pytest.approx(math.exp(0.5 - 0.25), rel=1e-12)
 
@@ -56,13 +56,20 @@ def test_a_miss_that_the_issued_scale_covers_counts_as_a_hit() -> None:
 def test_unknown_outcomes_leave_the_scale_alone() -> None:
     errors = np.full((6, 3), np.nan)
     errors[4:, 0] = 0.0
-    scales = track_scale(errors, np.zeros(3), np.ones(3), level=80)
+    scales = track_scale(errors, -np.ones(3), np.ones(3), level=80)
     assert (scales[:5] == 1.0).all() and scales[5] < 1.0 and scales[6] < scales[5]
 
 
-def _coverage(errors: np.ndarray, centre: np.ndarray, half: np.ndarray, scales: np.ndarray) -> float:
+def test_the_scale_stays_within_its_bounds() -> None:
+    # An interval above its forecast misses an error of 0 however wide it grows.
+    errors = np.zeros((2000, 1))
+    scales = track_scale(errors, np.ones(1), 2 * np.ones(1), level=80, rate=0.5)
+    assert scales.max() == pytest.approx(MAX_SCALE) and np.isfinite(scales).all()
+
+
+def _coverage(errors: np.ndarray, half: np.ndarray, scales: np.ndarray) -> float:
     """Share of all (origin, step) outcomes inside the interval each origin issued."""
-    return float((np.abs(errors - centre) <= scales[:-1, None] * half).mean())
+    return float((np.abs(errors) <= scales[:-1, None] * half).mean())
 
 
 @pytest.mark.parametrize("level", [80, 95])
@@ -76,8 +83,8 @@ def test_long_run_coverage_reaches_the_level_after_a_shift(level: int, shift: fl
     half = np.quantile(np.abs(calibration), level / 100, axis=0)
     spread = shift * (1 + 0.5 * np.sin(np.arange(rows) / 300))[:, None]  # a slow cycle after the shift
     errors = rng.standard_normal((rows, steps)) * growth * spread
-    static = _coverage(errors, 0.0, half, np.ones(rows + 1))
-    adaptive = _coverage(errors, 0.0, half, track_scale(errors, np.zeros(steps), half, level))
+    static = _coverage(errors, half, np.ones(rows + 1))
+    adaptive = _coverage(errors, half, track_scale(errors, -half, half, level))
     assert abs(static - level / 100) > 0.04  # the shift breaks the calibrated intervals
     assert abs(adaptive - level / 100) <= 0.03
 
@@ -87,27 +94,30 @@ def test_long_run_coverage_reaches_the_level_after_a_shift(level: int, shift: fl
 LOOKBACK, HORIZON = 12, 4
 
 
-def _csv(path: Path, noise: np.ndarray, seed: int = 0) -> Path:
-    """A daily sine with Gaussian noise of the given per-row standard deviation."""
-    n = len(noise)
-    rng = np.random.default_rng(seed)
-    values = 10 + np.sin(np.arange(n) * 2 * np.pi / 7) + noise * rng.standard_normal(n)
-    dates = np.datetime64("2023-01-01") + np.arange(n)
+def _csv(path: Path, values: np.ndarray) -> Path:
+    dates = np.datetime64("2023-01-01") + np.arange(len(values))
     path.write_text("date,value\n" + "".join(f"{d},{v:.6f}\n" for d, v in zip(dates, values)))
     return path
 
 
+# A weekly sine, with little noise or much. The window's spread barely tells them apart
+# (1.0 vs 1.2), the forecast errors do (0.05 vs 0.7): what is left is for the scale.
+_rng = np.random.default_rng(0)
+_SINE = 10 + np.sin(np.arange(600) * 2 * np.pi / 7)
+CALM, ROUGH = 0.05 * _rng.standard_normal(600), 0.7 * _rng.standard_normal(600)
+
+
 @pytest.fixture(scope="module")
 def fitted(tmp_path_factory: pytest.TempPathFactory):
-    """A model fitted on 300 rows of noise 1, and the same series with 300 rows more."""
+    """Models fitted on 300 calm and 300 rough rows, and each series with 300 rows of the other after it."""
     work = tmp_path_factory.mktemp("adapt")
-    fitted_noise = np.full(300, 1.0)
-    train = _csv(work / "train.csv", fitted_noise)
-    model = api.fit(train, lookback=LOOKBACK, horizon=HORIZON, hidden=8,
-                    train=TrainSpec(epochs=10, seed=0))
-    wild = _csv(work / "wild.csv", np.concatenate([fitted_noise, np.full(300, 4.0)]))
-    quiet = _csv(work / "quiet.csv", np.concatenate([fitted_noise, np.full(300, 0.05)]))
-    return model, train, wild, quiet
+    spec = dict(lookback=LOOKBACK, horizon=HORIZON, hidden=8, train=TrainSpec(epochs=40, lr=0.01, seed=0))
+    calm = _csv(work / "calm.csv", (_SINE + CALM)[:300])
+    calm_model = api.fit(calm, **spec)
+    rough_model = api.fit(_csv(work / "rough.csv", (_SINE + ROUGH)[:300]), **spec)
+    wild = _csv(work / "wild.csv", _SINE + np.concatenate([CALM[:300], ROUGH[300:]]))
+    quiet = _csv(work / "quiet.csv", _SINE + np.concatenate([ROUGH[:300], CALM[300:]]))
+    return calm_model, calm, wild, rough_model, quiet
 
 
 def _width(table: dict, level: int) -> np.ndarray:
@@ -115,7 +125,7 @@ def _width(table: dict, level: int) -> np.ndarray:
 
 
 def test_new_rows_that_err_more_widen_the_intervals_and_say_so(fitted) -> None:
-    model, _, wild, _ = fitted
+    model, _, wild, _, _ = fitted
     notes: list[str] = []
     adapted = api.forecast(model, wild, levels=[80], notes=notes)
     static = api.forecast(model, wild, levels=[80], adapt=False)
@@ -125,17 +135,17 @@ def test_new_rows_that_err_more_widen_the_intervals_and_say_so(fitted) -> None:
 
 
 def test_calmer_new_rows_narrow_them(fitted) -> None:
-    model, _, _, quiet = fitted
+    _, _, _, model, quiet = fitted
     adapted = api.forecast(model, quiet, levels=[80])
     static = api.forecast(model, quiet, levels=[80], adapt=False)
     assert (_width(adapted, 80) < 0.8 * _width(static, 80)).all()
-    # Narrowed about the calibrated interval's centre: the midpoints do not move.
-    middle = lambda t: (t["upper_80"] + t["lower_80"]) / 2  # noqa: E731
-    assert middle(adapted) == pytest.approx(middle(static), rel=1e-9)
+    # Narrowed about the forecast: room above and below shrink alike.
+    balance = lambda t: (t["upper_80"] - t["forecast"]) / (t["forecast"] - t["lower_80"])  # noqa: E731
+    assert balance(adapted) == pytest.approx(balance(static), rel=1e-9)
 
 
 def test_the_fit_data_itself_has_no_new_rows_and_changes_nothing(fitted) -> None:
-    model, train, _, _ = fitted
+    model, train, _, _, _ = fitted
     notes: list[str] = []
     again = api.forecast(model, train, levels=[80, 95], notes=notes)
     stored = api.forecast(model, levels=[80, 95])
@@ -145,7 +155,7 @@ def test_the_fit_data_itself_has_no_new_rows_and_changes_nothing(fitted) -> None
 
 
 def test_the_scale_at_an_origin_never_sees_rows_at_or_after_it(fitted, tmp_path: Path) -> None:
-    model, _, wild, _ = fitted
+    model, _, wild, _, _ = fitted
     series = read_series(wild)
     origin = 450
     before = api.interval_scales(model, series, [80])[80][0]
@@ -158,7 +168,7 @@ def test_the_scale_at_an_origin_never_sees_rows_at_or_after_it(fitted, tmp_path:
 
 
 def test_predict_cli_adapts_by_default_and_not_with_no_adapt(fitted, tmp_path: Path) -> None:
-    model, _, wild, _ = fitted
+    model, _, wild, _, _ = fitted
     path = tmp_path / "m.rnncast"
     api.save(model, path)
     adapted = run("predict", path, "--data", wild, "--level", "80")
@@ -168,3 +178,41 @@ def test_predict_cli_adapts_by_default_and_not_with_no_adapt(fitted, tmp_path: P
     assert "intervals follow" not in static.stderr
     wide, narrow = (pd.read_csv(io.StringIO(r.stdout)) for r in (adapted, static))
     assert ((wide.upper_80 - wide.lower_80) > (narrow.upper_80 - narrow.lower_80)).all()
+
+
+def test_rows_made_up_to_fill_a_gap_are_not_outcomes(fitted, tmp_path: Path) -> None:
+    model, _, wild, _, _ = fitted
+    lines = wild.read_text().splitlines(keepends=True)
+    gappy = tmp_path / "gappy.csv"
+    gappy.write_text("".join(lines[:401] + lines[501:]))  # rows 400..499 missing, filled by interpolation
+    series = read_series(gappy)
+    assert series.made_up is not None and np.flatnonzero(series.made_up).tolist() == list(range(400, 500))
+    scales = api.interval_scales(model, series, [80])[80][0]
+    # Nothing counted while only made-up rows arrive: the scale holds through the gap ...
+    assert (scales[401:501] == scales[400]).all()
+    # ... which counting the straight line of the fill as outcomes would have moved.
+    counted = api.interval_scales(model, dataclasses.replace(series, made_up=None), [80])[80][0]
+    assert abs(np.log(counted[500] / scales[500])) > 0.1
+    notes: list[str] = []
+    api.forecast(model, gappy, levels=[80], notes=notes)
+    assert "on 200 rows after the fit" in notes[0]
+
+
+def test_data_in_another_zone_is_read_in_the_models_zone(tmp_path: Path) -> None:
+    hours = np.datetime64("2024-03-01T00:00") + np.arange(200).astype("timedelta64[h]")
+    values = 10 + np.sin(np.arange(200) * 2 * np.pi / 24)
+
+    def write(path: Path, shift: int, zone: str) -> Path:
+        stamps = (hours + np.timedelta64(shift, "h")).astype(str)
+        path.write_text("time,value\n" + "".join(f"{t}{zone},{v:.6f}\n" for t, v in zip(stamps, values)))
+        return path
+
+    model = api.fit(write(tmp_path / "east.csv", 0, "+02:00"), lookback=LOOKBACK, horizon=HORIZON, hidden=8,
+                    train=TrainSpec(epochs=2, seed=0))
+    # The very same instants, written in UTC: nothing is new, and the forecast is the stored one.
+    notes: list[str] = []
+    again = api.forecast(model, write(tmp_path / "utc.csv", -2, "+00:00"), levels=[80], notes=notes)
+    stored = api.forecast(model, levels=[80])
+    assert notes == []
+    assert (again["timestamp"] == stored["timestamp"]).all()
+    assert again["upper_80"] == pytest.approx(stored["upper_80"], rel=1e-9)
