@@ -82,12 +82,13 @@ def series_scales(model: Model, values: np.ndarray, times: np.ndarray, loc: np.n
                   ) -> dict[int, np.ndarray]:
     """{level: (L + 1,)} interval scales for a forecast from each origin 0..L of one series.
 
-    values (L, F) original units, times (L,); loc, scale (F,) the series' scaling. Rows
+    values (L, F) original units; times (L + K,) the rows' times then the K after the last
+    (what origins near the end forecast); loc, scale (F,) the series' scaling. Rows
     from `first_new` on are new to the model and counted, except those `made_up` (L,)
     marks; the scale at origin r uses only rows before r. Entry L is the scale for the
     forecast from the end of the data.
     """
-    from rnncast.api import _future_times, forecast_windows
+    from rnncast.api import forecast_windows
     from rnncast.features import volatility
     from rnncast.windows import ScalerStats
 
@@ -97,8 +98,6 @@ def series_scales(model: Model, values: np.ndarray, times: np.ndarray, loc: np.n
     first_origin = max(T, first_new - K + 1)
     if not levels or first_new >= L or first_origin >= L:
         return out
-    # Every target row an origin may need, the data's own times then those past its end.
-    all_times = np.concatenate([times, _future_times(times[-1:], model.freq, K)[0]])
     stats = ScalerStats(model.window.scaler, loc[None, :], scale[None, :])
     origins = np.arange(first_origin, L)
     errors = np.full((len(origins), K), np.nan)
@@ -107,7 +106,7 @@ def series_scales(model: Model, values: np.ndarray, times: np.ndarray, loc: np.n
         chunk = origins[begin:begin + CHUNK]
         history = windows[chunk - T].transpose(0, 2, 1)  # (n, T, F)
         targets = chunk[:, None] + np.arange(K)  # (n, K)
-        future = all_times[targets]
+        future = times[targets]
         forecast = forecast_windows(model, history, future, stats, np.zeros(len(chunk), dtype=np.int64))["forecast"]
         actual = values[np.minimum(targets, L - 1), 0]
         counted = (targets < L) & (targets >= first_new)

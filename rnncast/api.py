@@ -352,6 +352,7 @@ def interval_scales(model: Model, series: SeriesSet, levels: Sequence[int]) -> d
 
     levels = [_check_level(model, level) for level in levels]
     known = _known_series(model, series.ids)
+    ahead = _future_times(series.times[series.offsets[1:] - 1], model.freq, model.net.horizon)  # (S, K)
     out: dict[int, list[np.ndarray]] = {lv: [] for lv in levels}
     for s, (begin, end) in enumerate(zip(series.offsets[:-1], series.offsets[1:])):
         times = series.times[begin:end]
@@ -360,8 +361,9 @@ def interval_scales(model: Model, series: SeriesSet, levels: Sequence[int]) -> d
         else:
             first_new = int(np.searchsorted(times, model.last_times[known[s]], side="right"))
             made_up = None if series.made_up is None else series.made_up[begin:end]
-            scales = series_scales(model, series.values[begin:end], times, model.scaler.loc[known[s]],
-                                   model.scaler.scale[known[s]], first_new, levels, made_up)
+            scales = series_scales(model, series.values[begin:end], np.concatenate([times, ahead[s]]),
+                                   model.scaler.loc[known[s]], model.scaler.scale[known[s]], first_new, levels,
+                                   made_up)
         for lv in levels:
             out[lv].append(scales[lv])
     return out
