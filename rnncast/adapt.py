@@ -13,15 +13,15 @@ starting at 1 after the fit and moving with every new row:
     log lambda += RATE * (share of that row's outcomes missed - (1 - level))
 
 wider after misses, narrower after hits. Whatever the data does, the long-run share of
-outcomes covered tends to the level: the running sum of (missed - allowed) is RATE-times
-the change in log lambda, which stays bounded while the errors do (adaptive conformal
+outcomes covered tends to the level: the running sum of (share missed - allowed) is the
+change in log lambda over RATE, which stays bounded while lambda does (adaptive conformal
 inference, Gibbs & Candes 2021; its scale-tracking form as in conformal PID control,
 Angelopoulos, Candes & Tibshirani 2023). Pooling the K steps of each row lets a shift
 seen on short steps widen the long steps at once, instead of waiting K rows for them.
 
 Rows whose target was made up to fill a gap are no outcomes and are not counted.
-The recursion is sequential by nature: a loop over rows, each a handful of NumPy calls
-on the K outcomes of that row (about 40 us a row).
+The recursion is sequential by nature: a loop over rows, each a handful of NumPy calls on
+that row's outcomes, for all series of similar length at once.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from rnncast.api import Model
+    from rnncast.io import SeriesSet
 
 # Per row, log lambda moves by at most RATE: after a sudden doubling of the errors the
 # intervals catch up within a few hundred rows, and one odd row moves them by 2 % at most.
@@ -56,65 +57,111 @@ def track_scale(errors: np.ndarray, lower: np.ndarray, upper: np.ndarray, level:
     interval that origin actually issued. Origins before the first counted outcome keep
     scale 1.
     """
-    errors = np.asarray(errors, dtype=np.float64)
-    n, k_steps = errors.shape
-    allowed = 1.0 - level / 100.0
+    return track_scales([errors], lower, upper, level, rate)[0]
+
+
+def track_scales(errors: Sequence[np.ndarray], lower: np.ndarray, upper: np.ndarray, level: float,
+                 rate: float = RATE) -> list[np.ndarray]:
+    """`track_scale` for many independent series at once: one (N_s + 1,) array per (N_s, K).
+
+    The series step through their rows together, so a thousand series cost about what
+    one does; series of similar length share a batch (padding at most doubles the work).
+    """
+    out: list[np.ndarray] = [np.ones(len(e) + 1) for e in errors]
+    batches: dict[int, list[int]] = {}
+    for s, e in enumerate(errors):
+        if len(e):
+            batches.setdefault(int(np.ceil(np.log2(len(e)))), []).append(s)
+    for members in batches.values():
+        for s, scales in zip(members, _track_batch([np.asarray(errors[s], dtype=np.float64) for s in members],
+                                                   lower, upper, level, rate)):
+            out[s] = scales
+    return out
+
+
+def _track_batch(errors: list[np.ndarray], lower: np.ndarray, upper: np.ndarray, level: float,
+                 rate: float) -> list[np.ndarray]:
+    """The recursion of `track_scale` on B series in lockstep, padded with NaN to the longest."""
+    n = max(len(e) for e in errors)
+    k_steps = errors[0].shape[1]
+    padded = np.full((len(errors), n, k_steps), np.nan)
+    for b, e in enumerate(errors):
+        padded[b, : len(e)] = e
+    allowed, bound = 1.0 - level / 100.0, float(np.log(MAX_SCALE))
     steps = np.arange(k_steps)
-    scales = np.ones(n + 1)
-    log_scale, bound = 0.0, float(np.log(MAX_SCALE))
+    scales = np.ones((len(errors), n + 1))
+    log_scale = np.zeros(len(errors))
     for row in range(n):
         # The outcomes row `row` reveals: origin row - k's step k, for every k it has.
-        origins = row - steps[: row + 1]
         step = steps[: row + 1]
-        err = errors[origins, step]
+        origins = row - step
+        err = padded[:, origins, step]  # (B, m)
         known = ~np.isnan(err)
-        if known.any():
-            origins, step, err = origins[known], step[known], err[known]
-            issued = scales[origins]
-            missed = (err < issued * lower[step]) | (err > issued * upper[step])
-            log_scale = min(max(log_scale + rate * (float(missed.mean()) - allowed), -bound), bound)
-        scales[row + 1] = np.exp(log_scale)
-    return scales
+        issued = scales[:, origins]  # the scale each origin's interval was given
+        with np.errstate(invalid="ignore"):
+            missed = ((err < issued * lower[step]) | (err > issued * upper[step])) & known
+        counted = known.sum(axis=1)
+        share = missed.sum(axis=1) / np.maximum(counted, 1)
+        moved = np.clip(log_scale + rate * (share - allowed), -bound, bound)
+        log_scale = np.where(counted > 0, moved, log_scale)
+        scales[:, row + 1] = np.exp(log_scale)
+    return [scales[b, : len(e) + 1] for b, e in enumerate(errors)]
 
 
-def series_scales(model: Model, values: np.ndarray, times: np.ndarray, loc: np.ndarray, scale: np.ndarray,
-                  first_new: int, levels: Sequence[int], made_up: np.ndarray | None = None
-                  ) -> dict[int, np.ndarray]:
-    """{level: (L + 1,)} interval scales for a forecast from each origin 0..L of one series.
+def series_scales(model: Model, series: SeriesSet, known: Sequence[int | None],
+                  levels: Sequence[int]) -> dict[int, list[np.ndarray]]:
+    """{level: [(L_s + 1,) per series]}: the interval scale for a forecast from each row.
 
-    values (L, F) original units; times (L + K,) the rows' times then the K after the last
-    (what origins near the end forecast); loc, scale (F,) the series' scaling. Rows
-    from `first_new` on are new to the model and counted, except those `made_up` (L,)
-    marks; the scale at origin r uses only rows before r. Entry L is the scale for the
+    known[s] is the model's index of series s (None: unknown, scale 1 throughout). Rows
+    after the model's last fitted time of that series are new and counted, except those
+    made up to fill gaps; entry r uses only rows before r; entry L_s is the scale for the
     forecast from the end of the data.
     """
-    from rnncast.api import forecast_windows
+    from rnncast.api import _future_times, forecast_windows
     from rnncast.features import volatility
-    from rnncast.windows import ScalerStats
 
     T, K = model.window.lookback, model.net.horizon
-    L = len(values)
-    out = {lv: np.ones(L + 1) for lv in levels}
-    first_origin = max(T, first_new - K + 1)
-    if not levels or first_new >= L or first_origin >= L:
+    begins, ends = series.offsets[:-1], series.offsets[1:]
+    out = {lv: [np.ones(end - begin + 1) for begin, end in zip(begins, ends)] for lv in levels}
+    work = []  # (s, first_new, first_origin) for the series with something to replay
+    for s, (begin, end) in enumerate(zip(begins, ends)):
+        if known[s] is None:
+            continue
+        first_new = int(np.searchsorted(series.times[begin:end], model.last_times[known[s]], side="right"))
+        first_origin = max(T, first_new - K + 1)
+        if first_new < end - begin and first_origin < end - begin:
+            work.append((s, first_new, first_origin))
+    if not levels or not work:
         return out
-    stats = ScalerStats(model.window.scaler, loc[None, :], scale[None, :])
-    origins = np.arange(first_origin, L)
-    errors = np.full((len(origins), K), np.nan)
-    windows = np.lib.stride_tricks.sliding_window_view(values, T, axis=0)  # (L-T+1, F, T)
-    for begin in range(0, len(origins), CHUNK):
-        chunk = origins[begin:begin + CHUNK]
-        history = windows[chunk - T].transpose(0, 2, 1)  # (n, T, F)
-        targets = chunk[:, None] + np.arange(K)  # (n, K)
-        future = times[targets]
-        forecast = forecast_windows(model, history, future, stats, np.zeros(len(chunk), dtype=np.int64))["forecast"]
-        actual = values[np.minimum(targets, L - 1), 0]
-        counted = (targets < L) & (targets >= first_new)
-        if made_up is not None:
-            counted &= ~made_up[np.minimum(targets, L - 1)]
-        # In the units the intervals were calibrated in: scaled, per unit of window volatility.
-        spread = volatility(((history[:, :, :1] - loc[0]) / scale[0]).astype(np.float32))[:, None]  # as forecast_windows
-        errors[begin:begin + len(chunk)] = np.where(counted, (actual - forecast) / scale[0] / spread, np.nan)
+    # One row per origin to replay, over all series: which series, which row, what is new.
+    who = np.concatenate([np.full(ends[s] - begins[s] - o0, s) for s, _, o0 in work])
+    origin = np.concatenate([np.arange(o0, ends[s] - begins[s]) for s, _, o0 in work])  # within its series
+    first_new = np.concatenate([np.full(ends[s] - begins[s] - o0, f) for s, f, o0 in work])
+    length, begin, index = ends[who] - begins[who], begins[who], np.array([known[s] for s in who])
+    # Each series' times then the K after its end, where origins near the end forecast.
+    ahead = _future_times(series.times[ends - 1], model.freq, K)  # (S, K)
+    times = np.concatenate([part for s in range(len(begins))
+                            for part in (series.times[begins[s]:ends[s]], ahead[s])])
+    errors = np.full((len(origin), K), np.nan)
+    steps = np.arange(K)
+    for lo in range(0, len(origin), CHUNK):
+        at = slice(lo, lo + CHUNK)
+        history = series.values[(begin[at] + origin[at])[:, None] - T + np.arange(T)]  # (n, T, F)
+        targets = origin[at][:, None] + steps  # (n, K), rows within the series
+        future = times[(begin[at] + who[at] * K)[:, None] + targets]
+        forecast = forecast_windows(model, history, future, model.scaler, index[at])["forecast"]
+        inside = np.minimum(targets, length[at][:, None] - 1)
+        actual = series.values[begin[at][:, None] + inside, 0]
+        counted = (targets < length[at][:, None]) & (targets >= first_new[at][:, None])
+        if series.made_up is not None:
+            counted &= ~series.made_up[begin[at][:, None] + inside]
+        # In the units the intervals were calibrated in: scaled, per unit of window spread.
+        loc, scale = model.scaler.loc[index[at], :1], model.scaler.scale[index[at], :1]  # (n, 1)
+        spread = volatility(((history[:, :, :1] - loc[:, None]) / scale[:, None]).astype(np.float32))
+        errors[at] = np.where(counted, (actual - forecast) / scale / spread[:, None], np.nan)
+    per_series = np.split(errors, np.cumsum([ends[s] - begins[s] - o0 for s, _, o0 in work])[:-1])
     for lv in levels:
-        out[lv][first_origin:] = track_scale(errors, model.intervals[0, lv - 1], model.intervals[1, lv - 1], lv)
+        tracked = track_scales(per_series, model.intervals[0, lv - 1], model.intervals[1, lv - 1], lv)
+        for (s, _, o0), scales in zip(work, tracked):
+            out[lv][s][o0:] = scales
     return out

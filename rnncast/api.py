@@ -351,22 +351,7 @@ def interval_scales(model: Model, series: SeriesSet, levels: Sequence[int]) -> d
     from rnncast.adapt import series_scales
 
     levels = [_check_level(model, level) for level in levels]
-    known = _known_series(model, series.ids)
-    ahead = _future_times(series.times[series.offsets[1:] - 1], model.freq, model.net.horizon)  # (S, K)
-    out: dict[int, list[np.ndarray]] = {lv: [] for lv in levels}
-    for s, (begin, end) in enumerate(zip(series.offsets[:-1], series.offsets[1:])):
-        times = series.times[begin:end]
-        if known[s] is None:
-            scales = {lv: np.ones(end - begin + 1) for lv in levels}
-        else:
-            first_new = int(np.searchsorted(times, model.last_times[known[s]], side="right"))
-            made_up = None if series.made_up is None else series.made_up[begin:end]
-            scales = series_scales(model, series.values[begin:end], np.concatenate([times, ahead[s]]),
-                                   model.scaler.loc[known[s]], model.scaler.scale[known[s]], first_new, levels,
-                                   made_up)
-        for lv in levels:
-            out[lv].append(scales[lv])
-    return out
+    return series_scales(model, series, _known_series(model, series.ids), levels)
 
 
 def _latest_scales(model: Model, series: SeriesSet, levels: Sequence[int], notes: list[str] | None) -> dict[int, np.ndarray]:

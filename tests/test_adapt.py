@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from test_cli import run
+from test_cli import long_csv, run
 
 from rnncast import api
-from rnncast.adapt import MAX_SCALE, RATE, track_scale
+from rnncast.adapt import MAX_SCALE, RATE, track_scale, track_scales
 from rnncast.config import TrainSpec
 from rnncast.io import read_series
 
@@ -65,6 +65,37 @@ def test_the_scale_stays_within_its_bounds() -> None:
     errors = np.zeros((2000, 1))
     scales = track_scale(errors, np.ones(1), 2 * np.ones(1), level=80, rate=0.5)
     assert scales.max() == pytest.approx(MAX_SCALE) and np.isfinite(scales).all()
+
+
+def _reference_scales(errors: np.ndarray, lower: np.ndarray, upper: np.ndarray, level: float) -> list[float]:
+    """The recursion spelled out with plain loops, as the module docstring states it."""
+    n, k_steps = errors.shape
+    scales, log_scale = [1.0], 0.0
+    for row in range(n):
+        judged = []
+        for k in range(k_steps):
+            origin = row - k
+            if origin >= 0 and not math.isnan(errors[origin, k]):
+                issued = scales[origin]
+                judged.append(not issued * lower[k] <= errors[origin, k] <= issued * upper[k])
+        if judged:
+            log_scale += RATE * (sum(judged) / len(judged) - (1 - level / 100))
+            log_scale = min(max(log_scale, -math.log(MAX_SCALE)), math.log(MAX_SCALE))
+        scales.append(math.exp(log_scale))
+    return scales
+
+
+def test_many_series_at_once_give_what_each_gives_alone() -> None:
+    rng = np.random.default_rng(5)
+    errors = [rng.standard_normal((n, 3)) * (1 + s) for s, n in enumerate((40, 33, 7, 120, 0, 64))]
+    for e in errors[:3]:
+        e[rng.random(e.shape) < 0.2] = np.nan  # unknown outcomes here and there
+    lower, upper = -np.array([1.0, 1.5, 2.0]), np.array([1.2, 1.4, 2.2])
+    together = track_scales(errors, lower, upper, level=80)
+    for e, scales in zip(errors, together):
+        expected = _reference_scales(e, lower, upper, level=80)
+        assert scales == pytest.approx(expected, rel=1e-12)
+        assert track_scale(e, lower, upper, level=80) == pytest.approx(expected, rel=1e-12)
 
 
 def _coverage(errors: np.ndarray, half: np.ndarray, scales: np.ndarray) -> float:
@@ -216,3 +247,18 @@ def test_data_in_another_zone_is_read_in_the_models_zone(tmp_path: Path) -> None
     assert notes == []
     assert (again["timestamp"] == stored["timestamp"]).all()
     assert again["upper_80"] == pytest.approx(stored["upper_80"], rel=1e-9)
+
+
+def test_each_series_of_many_scales_as_it_would_alone(tmp_path: Path) -> None:
+    fitted_rows = long_csv(tmp_path / "fit.csv", ids=("a", "b"), n=150)
+    model = api.fit(fitted_rows, id_col="store", lookback=LOOKBACK, horizon=HORIZON, hidden=8,
+                    train=TrainSpec(epochs=3, seed=0))
+    later = read_series(long_csv(tmp_path / "later.csv", ids=("a", "b", "c"), n=230), id_col="store")
+    together = api.interval_scales(model, later, [80])[80]
+    for s, name in enumerate(later.ids):
+        begin, end = later.offsets[s], later.offsets[s + 1]
+        alone = dataclasses.replace(later, values=later.values[begin:end], times=later.times[begin:end],
+                                    offsets=np.array([0, end - begin]), ids=(name,), made_up=later.made_up[begin:end])
+        assert together[s] == pytest.approx(api.interval_scales(model, alone, [80])[80][0], rel=1e-6), name
+    assert (together[2] == 1.0).all()  # "c" is new to the model: as calibrated
+    assert not (together[0][-1] == 1.0)  # "a" has 80 rows past the fit
