@@ -108,6 +108,30 @@ def _track_batch(errors: list[np.ndarray], lower: np.ndarray, upper: np.ndarray,
     return [scales[b, : len(e) + 1] for b, e in enumerate(errors)]
 
 
+def first_new_rows(model: Model, series: SeriesSet, known: Sequence[int | None]) -> list[int]:
+    """Per series, the first row (within it) after the model's last fitted time of that
+    series; its length for series the model does not know (nothing of theirs is new)."""
+    out = []
+    for s, (begin, end) in enumerate(zip(series.offsets[:-1], series.offsets[1:])):
+        times = series.times[begin:end]
+        out.append(len(times) if known[s] is None else
+                   int(np.searchsorted(times, model.last_times[known[s]], side="right")))
+    return out
+
+
+def scored_rows(model: Model, series: SeriesSet, known: Sequence[int | None]) -> list[int]:
+    """Per series, how many rows scored a forecast: new, not made up, with a window before."""
+    out = []
+    for s, first_new in enumerate(first_new_rows(model, series, known)):
+        begin, end = series.offsets[s], series.offsets[s + 1]
+        scored = np.zeros(end - begin, dtype=bool)
+        scored[max(first_new, model.window.lookback):] = True
+        if series.made_up is not None:
+            scored &= ~series.made_up[begin:end]
+        out.append(int(scored.sum()))
+    return out
+
+
 def series_scales(model: Model, series: SeriesSet, known: Sequence[int | None],
                   levels: Sequence[int]) -> dict[int, list[np.ndarray]]:
     """{level: [(L_s + 1,) per series]}: the interval scale for a forecast from each row.
@@ -124,12 +148,9 @@ def series_scales(model: Model, series: SeriesSet, known: Sequence[int | None],
     begins, ends = series.offsets[:-1], series.offsets[1:]
     out = {lv: [np.ones(end - begin + 1) for begin, end in zip(begins, ends)] for lv in levels}
     work = []  # (s, first_new, first_origin) for the series with something to replay
-    for s, (begin, end) in enumerate(zip(begins, ends)):
-        if known[s] is None:
-            continue
-        first_new = int(np.searchsorted(series.times[begin:end], model.last_times[known[s]], side="right"))
+    for s, first_new in enumerate(first_new_rows(model, series, known)):
         first_origin = max(T, first_new - K + 1)
-        if first_new < end - begin and first_origin < end - begin:
+        if first_new < ends[s] - begins[s] and first_origin < ends[s] - begins[s]:
             work.append((s, first_new, first_origin))
     if not levels or not work:
         return out

@@ -356,18 +356,11 @@ def interval_scales(model: Model, series: SeriesSet, levels: Sequence[int]) -> d
 
 def _latest_scales(model: Model, series: SeriesSet, levels: Sequence[int], notes: list[str] | None) -> dict[int, np.ndarray]:
     """{L: (S,)} each series' interval scale at the end of `series`, noted in `notes`."""
+    from rnncast.adapt import scored_rows
+
     per_row = interval_scales(model, series, levels)
     latest = {lv: np.array([scales[-1] for scales in per_row[lv]]) for lv in levels}
-    known = _known_series(model, series.ids)
-    T = model.window.lookback
-    new_rows = []  # rows that scored at least one forecast: new, real, and with a window before them
-    for s, (begin, end) in enumerate(zip(series.offsets[:-1], series.offsets[1:])):
-        scored = np.zeros(end - begin, dtype=bool)
-        if known[s] is not None:
-            scored[T:] = series.times[begin + T:end] > model.last_times[known[s]]
-            if series.made_up is not None:
-                scored &= ~series.made_up[begin:end]
-        new_rows.append(int(scored.sum()))
+    new_rows = scored_rows(model, series, _known_series(model, series.ids))
     adapted = [s for s, rows in enumerate(new_rows) if rows > 0]
     if notes is not None and adapted:
         spans = ", ".join(f"{lv}% x{latest[lv][adapted].min():.2f}" + (
