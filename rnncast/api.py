@@ -51,8 +51,8 @@ class Model:
     future_times: np.ndarray  # (S, K) datetime64[ns]: the next horizon steps of each series
     calendar: tuple[str, ...] = ()  # calendar cycles the head reads (rnncast.features)
     # Split-conformal offsets per unit of window volatility (rnncast.features.volatility),
-    # scaled units: (2, 99, K) = lower/upper for levels 1..99 % (rnncast.adapt may widen
-    # or narrow them on data newer than the fit).
+    # scaled units: (2, 99, K) = lower/upper for levels 1..99 %. Never changed after the
+    # fit: forecasts from newer data multiply them by a factor (rnncast.adapt).
     intervals: np.ndarray | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     data_fingerprint: str = ""
@@ -268,7 +268,7 @@ def forecast(model: Model, data: SeriesSet | str | os.PathLike[str] | None = Non
     else:
         series, ids, history, stats, future = _history_from(model, data, stdin)
         if adapt and levels:
-            levels = [_check_level(model, level) for level in levels]
+            levels = list(dict.fromkeys(_check_level(model, level) for level in levels))
             scales = _latest_scales(model, series, levels, notes)
     columns = forecast_windows(model, history, future, stats, levels=levels, interval_scales=scales)
     table: dict[str, np.ndarray] = {}
@@ -351,6 +351,7 @@ def interval_scales(model: Model, series: SeriesSet, levels: Sequence[int]) -> d
     from rnncast.adapt import series_scales
 
     levels = [_check_level(model, level) for level in levels]
+    series = _in_zone(series, model.tz)  # rows count as new by the model's clock
     return series_scales(model, series, _known_series(model, series.ids), levels)
 
 
@@ -365,8 +366,8 @@ def _latest_scales(model: Model, series: SeriesSet, levels: Sequence[int], notes
     if notes is not None and adapted:
         spans = ", ".join(f"{lv}% x{latest[lv][adapted].min():.2f}" + (
             f"..x{latest[lv][adapted].max():.2f}" if len(adapted) > 1 else "") for lv in levels)
-        where = (f"{new_rows[adapted[0]]} rows" if len(adapted) == 1 else
-                 f"{len(adapted)} series' rows")
+        rows = sum(new_rows)
+        where = f"{rows} row{'s' if rows != 1 else ''}" + (f" of {len(adapted)} series" if len(adapted) > 1 else "")
         notes.append(f"intervals follow their misses on {where} after the fit: width {spans} "
                      "(--no-adapt for the intervals as calibrated)")
     return latest
@@ -391,12 +392,17 @@ def _predict(net: NetSpec, params: dict[str, np.ndarray], net_in: np.ndarray, ex
     return predict(net, params, net_in, extra)
 
 
+def _whole_percent(level: int) -> int:
+    if not (isinstance(level, (int, np.integer)) and not isinstance(level, bool) and 1 <= level <= 99):
+        raise ConfigError(f"--level must be a whole percent from 1 to 99, got {level!r}")
+    return int(level)
+
+
 def _check_level(model: Model, level: int) -> int:
     if model.intervals is None:
         raise ConfigError("this model has no calibrated intervals (it was fitted with --val-fraction 0); "
                           "fit it again with validation data to use --level")
-    if not (isinstance(level, (int, np.integer)) and 1 <= level <= 99):
-        raise ConfigError(f"--level must be a whole percent from 1 to 99, got {level!r}")
+    _whole_percent(level)
     if not np.isfinite(model.intervals[:, level - 1]).all():
         from rnncast.intervals import min_windows_two_sided
 
@@ -613,6 +619,8 @@ def backtest(data: SeriesSet | str | os.PathLike[str], *, folds: int = 3, step: 
     from rnncast.io import read_series
     from rnncast.metrics import season_for_frequency
 
+    # Checked before any fit: a level out of range would otherwise surface after minutes.
+    levels = list(dict.fromkeys(_whole_percent(level) for level in levels))
     reading = {k: fit_options.pop(k) for k in ("target", "time_col", "id_col", "features", "freq", "fill")
                if k in fit_options}
     series = data if isinstance(data, SeriesSet) else read_series(data, stdin=stdin, **reading)
@@ -628,7 +636,7 @@ def backtest(data: SeriesSet | str | os.PathLike[str], *, folds: int = 3, step: 
     def fit_fold(part: SeriesSet) -> Model:
         return fit(part, lookback=lookback, horizon=horizon, **fit_options)
 
-    replayed: dict[int, dict[int, list[np.ndarray]]] = {}  # id(model) -> interval_scales on all rows
+    replayed: dict[int, list[np.ndarray]] = {}  # without refit: the one model's interval_scales on all rows
 
     def forecast_fold(model: Model, history: np.ndarray, future: np.ndarray, lv: Sequence[int], seen: SeriesSet):
         # A level the fold's validation data cannot calibrate is left out of its scores.
@@ -639,11 +647,10 @@ def backtest(data: SeriesSet | str | os.PathLike[str], *, folds: int = 3, step: 
         # Without refit, rows between the fit and this origin are new: intervals follow
         # their misses on them, as in `predict --data`. Entry r of interval_scales uses
         # only rows before r, so one replay over all rows serves every fold.
-        if id(model) not in replayed:
-            replayed[id(model)] = interval_scales(model, series, usable)
+        if not replayed:
+            replayed.update(interval_scales(model, series, usable))
         origin = np.diff(seen.offsets)  # each series' origin, counted from its first row
-        scales = {level: np.array([rows[r] for rows, r in zip(replayed[id(model)][level], origin)])
-                  for level in usable}
+        scales = {level: np.array([rows[r] for rows, r in zip(replayed[level], origin)]) for level in usable}
         return forecast_windows(model, history, future, levels=usable, interval_scales=scales)
 
     result = run_backtest(series, fit_fold, forecast_fold, horizon=horizon, lookback=lookback, folds=folds,

@@ -78,3 +78,10 @@ def test_backtest_test_size_sets_the_folds(work: Path) -> None:
     assert result.exit_code == 0, result.stderr
     # Origins at 12, 8 and 4 rows before the end: (12 - 4) // 4 + 1 = 3 folds.
     assert json.loads(result.stdout)["settings"]["folds"] == 3
+
+
+@pytest.mark.parametrize("level", ["0", "100"])
+def test_backtest_level_out_of_range_is_a_user_error_before_any_fit(work: Path, level: str) -> None:
+    result = run("backtest", daily_csv(work / "lv.csv", n=100), *TINY, "--folds", "2", "--level", level)
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.strip().startswith("rnncast: error:") and "--level" in result.stderr
