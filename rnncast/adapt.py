@@ -13,11 +13,12 @@ starting at 1 after the fit and moving with every new row:
     log lambda += RATE * (share of that row's outcomes missed - (1 - level))
 
 wider after misses, narrower after hits. Whatever the data does, the long-run share of
-outcomes covered tends to the level: the running sum of (share missed - allowed) is the
-change in log lambda over RATE, which stays bounded while lambda does (adaptive conformal
-inference, Gibbs & Candes 2021; its scale-tracking form as in conformal PID control,
-Angelopoulos, Candes & Tibshirani 2023). Pooling the K steps of each row lets a shift
-seen on short steps widen the long steps at once, instead of waiting K rows for them.
+outcomes covered tends to the level as long as lambda never hits its bounds (1/100 and
+100): the running sum of (share missed - allowed) is then the change in log lambda over
+RATE, which is bounded (adaptive conformal inference, Gibbs & Candes 2021; its
+scale-tracking form as in conformal PID control, Angelopoulos, Candes & Tibshirani 2023).
+Pooling the K steps of each row lets a shift seen on short steps widen the long steps at
+once, instead of waiting K rows for them.
 
 Rows whose target was made up to fill a gap are no outcomes and are not counted.
 The recursion is sequential by nature: a loop over rows, each a handful of NumPy calls on
@@ -147,19 +148,20 @@ def series_scales(model: Model, series: SeriesSet, known: Sequence[int | None],
     T, K = model.window.lookback, model.net.horizon
     begins, ends = series.offsets[:-1], series.offsets[1:]
     out = {lv: [np.ones(end - begin + 1) for begin, end in zip(begins, ends)] for lv in levels}
-    work = []  # (s, first_new, first_origin) for the series with something to replay
-    for s, first_new in enumerate(first_new_rows(model, series, known)):
-        first_origin = max(T, first_new - K + 1)
-        if first_new < ends[s] - begins[s] and first_origin < ends[s] - begins[s]:
-            work.append((s, first_new, first_origin))
+    work = []  # (s, first new row, first origin to replay) for the series with something new
+    for s, new_from in enumerate(first_new_rows(model, series, known)):
+        first_origin = max(T, new_from - K + 1)
+        if new_from < ends[s] - begins[s] and first_origin < ends[s] - begins[s]:
+            work.append((s, new_from, first_origin))
     if not levels or not work:
         return out
     # One row per origin to replay, over all series: which series, which row, what is new.
     who = np.concatenate([np.full(ends[s] - begins[s] - o0, s) for s, _, o0 in work])
     origin = np.concatenate([np.arange(o0, ends[s] - begins[s]) for s, _, o0 in work])  # within its series
-    first_new = np.concatenate([np.full(ends[s] - begins[s] - o0, f) for s, f, o0 in work])
+    new_from = np.concatenate([np.full(ends[s] - begins[s] - o0, f) for s, f, o0 in work])
     length, begin, index = ends[who] - begins[who], begins[who], np.array([known[s] for s in who])
-    # Each series' times then the K after its end, where origins near the end forecast.
+    # Each series' times then the K after its end, where origins near the end forecast:
+    # series s starts at begins[s] + s * K in this array (K extra per earlier series).
     ahead = _future_times(series.times[ends - 1], model.freq, K)  # (S, K)
     times = np.concatenate([part for s in range(len(begins))
                             for part in (series.times[begins[s]:ends[s]], ahead[s])])
@@ -171,11 +173,12 @@ def series_scales(model: Model, series: SeriesSet, known: Sequence[int | None],
         targets = origin[at][:, None] + steps  # (n, K), rows within the series
         future = times[(begin[at] + who[at] * K)[:, None] + targets]
         forecast = forecast_windows(model, history, future, model.scaler, index[at])["forecast"]
-        inside = np.minimum(targets, length[at][:, None] - 1)
-        actual = series.values[begin[at][:, None] + inside, 0]
-        counted = (targets < length[at][:, None]) & (targets >= first_new[at][:, None])
+        # Target rows past the data have no actual: read the last row there, counted False.
+        row = begin[at][:, None] + np.minimum(targets, length[at][:, None] - 1)
+        actual = series.values[row, 0]
+        counted = (targets < length[at][:, None]) & (targets >= new_from[at][:, None])
         if series.made_up is not None:
-            counted &= ~series.made_up[begin[at][:, None] + inside]
+            counted &= ~series.made_up[row]
         # In the units the intervals were calibrated in: scaled, per unit of window spread.
         loc, scale = model.scaler.loc[index[at], :1], model.scaler.scale[index[at], :1]  # (n, 1)
         spread = volatility(((history[:, :, :1] - loc[:, None]) / scale[:, None]).astype(np.float32))

@@ -247,6 +247,9 @@ def test_data_in_another_zone_is_read_in_the_models_zone(tmp_path: Path) -> None
     assert notes == []
     assert (again["timestamp"] == stored["timestamp"]).all()
     assert again["upper_80"] == pytest.approx(stored["upper_80"], rel=1e-9)
+    # The same instants written further east end later by their clock, but nothing is new.
+    east = read_series(write(tmp_path / "far_east.csv", 3, "+05:00"))
+    assert (api.interval_scales(model, east, [80])[80][0] == 1.0).all()
 
 
 def test_each_series_of_many_scales_as_it_would_alone(tmp_path: Path) -> None:
