@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_cli import daily_csv
 from typer.testing import CliRunner
 
 from rnncast import api, atomic
@@ -66,14 +67,6 @@ def env() -> dict[str, str]:
 
 def temporaries(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.endswith(".tmp"))
-
-
-def daily_csv(path: Path, n: int) -> Path:
-    t = np.arange(n)
-    dates = np.datetime64("2020-01-01") + t
-    values = 10 + 2 * np.sin(2 * np.pi * t / 7) + 0.01 * t
-    path.write_text("date,value\n" + "".join(f"{d},{v:.4f}\n" for d, v in zip(dates, values)))
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -51,6 +51,7 @@ import typer.testing
 from typer.testing import CliRunner
 
 from rnncast.cli import app
+from rnncast.io import _clean_names
 
 EXAMPLES = int(os.environ.get("RNNCAST_FUZZ_EXAMPLES", "300"))
 SEED = os.environ.get("RNNCAST_FUZZ_SEED")  # other cases than CI's, for local runs
@@ -495,16 +496,8 @@ def parquet_cases(draw) -> Case:
 
 
 def _clean_name(names: list[str], at: int) -> str:
-    """The name rnncast gives column `at` (as rnncast.io._clean_names)."""
-    seen: list[str] = []
-    for i, raw in enumerate(names):
-        base = raw.strip() or f"Unnamed: {i}"
-        candidate, k = base, 0
-        while candidate in seen:
-            k += 1
-            candidate = f"{base}.{k}"
-        seen.append(candidate)
-    return seen[at]
+    """The name rnncast gives column `at` (blank and repeated header names are renamed)."""
+    return _clean_names(names)[at]
 
 
 def seeded(test):  # noqa: ANN001, ANN201
