@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from rnncast import api
-from rnncast.config import TrainSpec
+from rnncast.config import NetSpec, TrainSpec, WindowSpec
 from rnncast.io import read_series
 
 TRAIN_END, VAL_END, TEST_END = 8640, 11520, 14400
@@ -60,10 +60,11 @@ def run(series, horizon: int, seed: int, settings: dict) -> dict:
     train = TrainSpec(loss=settings["loss"], lr=settings["lr"], epochs=settings["epochs"],
                       batch_size=settings["batch_size"], patience=settings["patience"], seed=seed)
     started = time.perf_counter()
-    model = api.fit(head, lookback=LOOKBACK, horizon=horizon, val_fraction=(VAL_END - TRAIN_END) / VAL_END,
-                    scaler=settings["scaler"], norm=settings["norm"], patch=settings["patch"],
-                    highway=settings["highway"], calendar=settings["calendar"], cell=settings["cell"],
-                    hidden=settings["hidden"], layers=settings["layers"], train=train)
+    window = WindowSpec(lookback=LOOKBACK, horizon=horizon, val_fraction=(VAL_END - TRAIN_END) / VAL_END,
+                        scaler=settings["scaler"], norm=settings["norm"], patch=settings["patch"],
+                        highway=settings["highway"], calendar=settings["calendar"])
+    net = NetSpec(cell=settings["cell"], hidden=settings["hidden"], layers=settings["layers"])
+    model = api.fit(head, window=window, net=net, train=train)
     seconds = time.perf_counter() - started
     firsts = np.arange(VAL_END - LOOKBACK, TEST_END - LOOKBACK - horizon + 1)  # test windows' first rows
     rows = firsts[:, None] + np.arange(LOOKBACK)
@@ -78,7 +79,7 @@ def run(series, horizon: int, seed: int, settings: dict) -> dict:
     per_row = api.interval_scales(model, series, LEVELS)
     origins = firsts + LOOKBACK
     adaptive = api.forecast_windows(model, history, series.times[target_rows], series_index=index, levels=LEVELS,
-                                    interval_scales={lv: per_row[lv][0][origins] for lv in LEVELS})
+                                    scales={lv: per_row[lv][0][origins] for lv in LEVELS})
 
     def coverage(intervals: dict) -> dict:
         """Empirical coverage at every horizon step (K,), per level."""
@@ -145,9 +146,11 @@ def main() -> int:
           f"{'NLinear':>13} | {'DLinear':>13}", file=sys.stderr)
     for s in summary:
         p = s["published"]
-        print(f"{s['horizon']:>7} | {s['rnncast_mse_mean']:.4f} ({s['rnncast_mse_min']:.4f}..{s['rnncast_mse_max']:.4f})"
+        spread = f"{s['rnncast_mse_min']:.4f}..{s['rnncast_mse_max']:.4f}"
+        print(f"{s['horizon']:>7} | {s['rnncast_mse_mean']:.4f} ({spread})"
               f" | {s['rnncast_mae_mean']:.4f} | {s['naive_mse']:.3f} / {s['naive_mae']:.3f} | "
-              f"{p['NLinear']['mse']:.3f} / {p['NLinear']['mae']:.3f} | {p['DLinear']['mse']:.3f} / {p['DLinear']['mae']:.3f}",
+              f"{p['NLinear']['mse']:.3f} / {p['NLinear']['mae']:.3f} | "
+              f"{p['DLinear']['mse']:.3f} / {p['DLinear']['mae']:.3f}",
               file=sys.stderr)
     print("interval coverage on the test windows, %: mean over steps and windows (seeds' range; single steps)",
           file=sys.stderr)

@@ -43,7 +43,7 @@ def run(series, fit_rows: int, seed: int, epochs: int) -> dict:
     per_row = api.interval_scales(model, series, LEVELS)
     scales = {lv: per_row[lv][0][origins] for lv in LEVELS}
     result = {"seed": seed, "lookback": T, "horizon": K, "fit_rows": fit_rows, "windows": len(origins)}
-    for kind, extra in (("calibrated", {}), ("adaptive", {"interval_scales": scales})):
+    for kind, extra in (("calibrated", {}), ("adaptive", {"scales": scales})):
         out = api.forecast_windows(model, history, future, series_index=index, levels=LEVELS, **extra)
         for lv in LEVELS:
             inside = (actual >= out[f"lower_{lv}"]) & (actual <= out[f"upper_{lv}"])  # (windows, K)

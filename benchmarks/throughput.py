@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,11 +28,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from torch_w1 import B, H, I, K, LR, T, _rate, measure_torch, torch_available  # noqa: E402
-
 from rnncast.config import NetSpec, TrainSpec  # noqa: E402
 from rnncast.model import ParamLayout, init_params, predict  # noqa: E402
 from rnncast.train import TrainStep  # noqa: E402
+from torch_w1 import LR, B, H, I, K, T, _rate, measure_torch, torch_available  # noqa: E402
 
 ROWS = [("lstm", 1), ("lstm", 2), ("gru", 1), ("gru", 2)]
 INFER_BATCH = 1024
@@ -88,7 +87,8 @@ def measure_startup() -> dict:
             subprocess.run([sys.executable, "-c", _CHILD], env=env, check=True, capture_output=True)
             times.append(time.perf_counter() - started)
     return {"first_call_compile_s": round(times[0], 2), "cached_load_s": round(times[1], 2),
-            "note": "whole process: interpreter start, imports, float32 training step and prediction (all cells share one compiled driver)"}
+            "note": "whole process: interpreter start, imports, float32 training step and prediction "
+                    "(all cells share one compiled driver)"}
 
 
 def _median_of(results: list[dict]) -> dict:

@@ -32,8 +32,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from rnncast.forecaster import Model, forecast_windows, known_series
+from rnncast.frequency import future_times
+from rnncast.intervals import usable_levels
+
 if TYPE_CHECKING:
-    from rnncast.api import Model
     from rnncast.io import SeriesSet
 
 # Per row, log lambda moves by at most RATE: after a sudden doubling of the errors the
@@ -126,7 +129,7 @@ def scored_rows(model: Model, series: SeriesSet, known: Sequence[int | None]) ->
     for s, first_new in enumerate(first_new_rows(model, series, known)):
         begin, end = series.offsets[s], series.offsets[s + 1]
         scored = np.zeros(end - begin, dtype=bool)
-        scored[max(first_new, model.window.lookback):] = True
+        scored[max(first_new, model.lookback):] = True
         if series.made_up is not None:
             scored &= ~series.made_up[begin:end]
         out.append(int(scored.sum()))
@@ -142,10 +145,9 @@ def series_scales(model: Model, series: SeriesSet, known: Sequence[int | None],
     made up to fill gaps; entry r uses only rows before r; entry L_s is the scale for the
     forecast from the end of the data.
     """
-    from rnncast.api import _future_times, forecast_windows
     from rnncast.features import volatility
 
-    T, K = model.window.lookback, model.net.horizon
+    T, K = model.lookback, model.net.horizon
     begins, ends = series.offsets[:-1], series.offsets[1:]
     out = {lv: [np.ones(end - begin + 1) for begin, end in zip(begins, ends)] for lv in levels}
     work = []  # (s, first new row, first origin to replay) for the series with something new
@@ -158,11 +160,11 @@ def series_scales(model: Model, series: SeriesSet, known: Sequence[int | None],
     # One row per origin to replay, over all series: which series, which row, what is new.
     who = np.concatenate([np.full(ends[s] - begins[s] - o0, s) for s, _, o0 in work])
     origin = np.concatenate([np.arange(o0, ends[s] - begins[s]) for s, _, o0 in work])  # within its series
-    new_from = np.concatenate([np.full(ends[s] - begins[s] - o0, f) for s, f, o0 in work])
+    new_from_row = np.concatenate([np.full(ends[s] - begins[s] - o0, f) for s, f, o0 in work])
     length, begin, index = ends[who] - begins[who], begins[who], np.array([known[s] for s in who])
     # Each series' times then the K after its end, where origins near the end forecast:
     # series s starts at begins[s] + s * K in this array (K extra per earlier series).
-    ahead = _future_times(series.times[ends - 1], model.freq, K)  # (S, K)
+    ahead = future_times(series.times[ends - 1], model.freq, K)  # (S, K)
     times = np.concatenate([part for s in range(len(begins))
                             for part in (series.times[begins[s]:ends[s]], ahead[s])])
     errors = np.full((len(origin), K), np.nan)
@@ -176,16 +178,47 @@ def series_scales(model: Model, series: SeriesSet, known: Sequence[int | None],
         # Target rows past the data have no actual: read the last row there, counted False.
         row = begin[at][:, None] + np.minimum(targets, length[at][:, None] - 1)
         actual = series.values[row, 0]
-        counted = (targets < length[at][:, None]) & (targets >= new_from[at][:, None])
+        counted = (targets < length[at][:, None]) & (targets >= new_from_row[at][:, None])
         if series.made_up is not None:
             counted &= ~series.made_up[row]
         # In the units the intervals were calibrated in: scaled, per unit of window spread.
-        loc, scale = model.scaler.loc[index[at], :1], model.scaler.scale[index[at], :1]  # (n, 1)
-        spread = volatility(((history[:, :, :1] - loc[:, None]) / scale[:, None]).astype(np.float32))
+        scale = model.scaler.scale[index[at], :1]  # (n, 1)
+        spread = volatility(model.scaler.windows(history, index[at], columns=1).astype(np.float32))
         errors[at] = np.where(counted, (actual - forecast) / scale / spread[:, None], np.nan)
     per_series = np.split(errors, np.cumsum([ends[s] - begins[s] - o0 for s, _, o0 in work])[:-1])
+    assert model.intervals is not None, "levels come from rnncast.intervals.usable_levels"
     for lv in levels:
         tracked = track_scales(per_series, model.intervals[0, lv - 1], model.intervals[1, lv - 1], lv)
         for (s, _, o0), scales in zip(work, tracked):
             out[lv][s][o0:] = scales
     return out
+
+
+def interval_scales(model: Model, series: SeriesSet, levels: Sequence[int]) -> dict[int, list[np.ndarray]]:
+    """{L: [(rows_s + 1,) per series]}: the level-L interval scale for a forecast from each row.
+
+    Entry r of series s scales the interval of a forecast whose first step is row r of
+    that series (entry rows_s: the forecast past its end), after the intervals' misses on
+    the rows of s newer than the fit and before r; 1 where no row is new, and for series
+    the model does not know. `series` is in original units, like `fit`'s data.
+    """
+    levels = usable_levels(model.intervals, levels)
+    series = series.in_zone(model.tz)  # rows count as new by the model's clock
+    return series_scales(model, series, known_series(model, series.ids), levels)
+
+
+def latest_scales(model: Model, series: SeriesSet, levels: Sequence[int],
+                  notes: list[str] | None) -> dict[int, np.ndarray]:
+    """{L: (S,)} each series' interval scale at the end of `series`, noted in `notes`."""
+    per_row = interval_scales(model, series, levels)
+    latest = {lv: np.array([scales[-1] for scales in per_row[lv]]) for lv in levels}
+    new_rows = scored_rows(model, series, known_series(model, series.ids))
+    adapted = [s for s, rows in enumerate(new_rows) if rows > 0]
+    if notes is not None and adapted:
+        spans = ", ".join(f"{lv}% x{latest[lv][adapted].min():.2f}" + (
+            f"..x{latest[lv][adapted].max():.2f}" if len(adapted) > 1 else "") for lv in levels)
+        rows = sum(new_rows)
+        where = f"{rows} row{'s' if rows != 1 else ''}" + (f" of {len(adapted)} series" if len(adapted) > 1 else "")
+        notes.append(f"intervals follow their misses on {where} after the fit: width {spans} "
+                     "(--no-adapt for the intervals as calibrated)")
+    return latest

@@ -10,12 +10,15 @@ rows before that fold's origin; without, once on the rows before the earliest or
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
+from rnncast.config import BacktestSpec, NetSpec, TrainSpec, WindowSpec
 from rnncast.errors import ConfigError, DataError
+from rnncast.forecaster import Model
 from rnncast.io import SeriesSet
 
 METHODS = ("rnncast", "naive", "seasonal_naive", "drift")
@@ -29,6 +32,10 @@ class BacktestResult:
     summary: dict[str, dict[str, float | None]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
+
+    def document(self) -> dict[str, Any]:
+        """The whole result as JSON-able data: settings, summary, notes, rows."""
+        return {"settings": self.settings, "summary": self.summary, "notes": self.notes, "rows": self.rows}
 
 
 def cut(series: SeriesSet, ends: np.ndarray) -> SeriesSet:
@@ -52,7 +59,59 @@ def origins(series: SeriesSet, folds: int, step: int, horizon: int) -> np.ndarra
     return ends[None, :] - back
 
 
-def run_backtest(series: SeriesSet, fit: Callable[[SeriesSet], Any], forecast: Callable[..., dict],
+def backtest(series: SeriesSet, window: WindowSpec, net: NetSpec, train: TrainSpec,
+             spec: BacktestSpec = BacktestSpec()) -> BacktestResult:
+    """Rolling-origin evaluation of a model fitted with these specs beside the baselines.
+
+    The folds' origins sit `spec.step` rows apart (default: the horizon) at the end of each
+    series; `spec.test_size` instead places as many origins as fit in the last rows.
+    Without `spec.refit`, later folds' intervals follow their misses on the rows since the
+    fit when `spec.adapt` (as `predict --data` does).
+    """
+    from rnncast.adapt import interval_scales
+    from rnncast.fitting import fit_series
+    from rnncast.forecaster import forecast_windows
+    from rnncast.frequency import season_length
+    from rnncast.intervals import calibrated, whole_percent
+
+    # Checked before any fit: a level out of range would otherwise surface after minutes.
+    levels = list(dict.fromkeys(whole_percent(level) for level in spec.levels))
+    window = window.resolved(series.freq)
+    lookback, horizon = window.steps
+    season = spec.season or season_length(series.freq)
+    folds = spec.folds
+    if spec.test_size is not None:
+        if spec.test_size < horizon:
+            raise ConfigError(f"--test-size {spec.test_size} is shorter than the horizon ({horizon})")
+        folds = (spec.test_size - horizon) // (spec.step or horizon) + 1
+    adapting = spec.adapt and not spec.refit
+    replayed: dict[int, list[np.ndarray]] = {}  # without refit: the one model's interval scales on all rows
+
+    def fit_fold(part: SeriesSet) -> Model:
+        return fit_series(part, window, net, train)
+
+    def forecast_fold(model: Model, history: np.ndarray, future: np.ndarray, lv: Sequence[int],
+                      seen: SeriesSet) -> dict[str, np.ndarray]:
+        # A level the fold's validation data cannot calibrate is left out of its scores.
+        usable = calibrated(model.intervals, lv)
+        if not adapting:  # refitted at the origin (or told not to adapt): nothing is new to the model
+            return forecast_windows(model, history, future, levels=usable)
+        # Without refit, rows between the fit and this origin are new: intervals follow
+        # their misses on them, as in `predict --data`. Entry r of interval_scales uses
+        # only rows before r, so one replay over all rows serves every fold.
+        if not replayed:
+            replayed.update(interval_scales(model, series, usable))
+        origin = np.diff(seen.offsets)  # each series' origin, counted from its first row
+        scales = {level: np.array([rows[r] for rows, r in zip(replayed[level], origin)]) for level in usable}
+        return forecast_windows(model, history, future, levels=usable, scales=scales)
+
+    result = run_folds(series, fit_fold, forecast_fold, horizon=horizon, lookback=lookback, folds=folds,
+                       step=spec.step, refit=spec.refit, season=season, levels=levels)
+    result.settings["adaptive_intervals"] = adapting
+    return result
+
+
+def run_folds(series: SeriesSet, fit: Callable[[SeriesSet], Any], forecast: Callable[..., dict],
                  *, horizon: int, lookback: int, folds: int = 3, step: int | None = None,
                  refit: bool = True, season: int = 1, levels: Sequence[int] = (80, 95)) -> BacktestResult:
     """Evaluate `fit` (SeriesSet -> model) and `forecast` (model, history, future, levels, seen).

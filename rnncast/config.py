@@ -1,14 +1,33 @@
-"""Frozen, validated specifications: what to window, what network to build, how to train."""
+"""Frozen, validated specifications (what to read, window, build, train) and every choice list.
+
+Pure Python, no NumPy: the CLI imports this at start-up, and its option choices and
+defaults are these tuples and these fields, the only copy of each.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Literal, get_args
 
 from rnncast.errors import ConfigError
 
-CELLS = ("lstm", "gru", "rnn")
-LOSSES = ("mse", "mae", "huber")
-SCALERS = ("standard", "minmax", "none")
+# Each choice is a Literal type (the CLI's option type, checked by mypy) and its tuple of values.
+Cell = Literal["lstm", "gru", "rnn"]
+Loss = Literal["mse", "mae", "huber"]
+Scaler = Literal["standard", "minmax", "none"]
+Norm = Literal["last", "mean", "none"]  # per-window re-centring (rnncast.features.anchors)
+Calendar = Literal["auto", "none"]  # calendar features of the forecast steps, or none
+Fill = Literal["interpolate", "ffill", "error"]  # how gaps are filled when a series is read (rnncast.io)
+OutputFormat = Literal["csv", "json", "parquet"]  # formats a forecast can be written in (rnncast.io)
+
+CELLS: tuple[Cell, ...] = get_args(Cell)
+LOSSES: tuple[Loss, ...] = get_args(Loss)
+SCALERS: tuple[Scaler, ...] = get_args(Scaler)
+NORMS: tuple[Norm, ...] = get_args(Norm)
+CALENDARS: tuple[Calendar, ...] = get_args(Calendar)
+FILLS: tuple[Fill, ...] = get_args(Fill)
+OUTPUT_FORMATS: tuple[OutputFormat, ...] = get_args(OutputFormat)
 
 # Gates per cell, in PyTorch's order: LSTM i, f, g, o; GRU r, z, n; RNN one.
 GATES = {"lstm": 4, "gru": 3, "rnn": 1}
@@ -23,7 +42,7 @@ def _require(condition: bool, message: str) -> None:
 class NetSpec:
     """The network: a stacked recurrent encoder and a dense head to `horizon` outputs."""
 
-    cell: str = "lstm"
+    cell: Cell = "lstm"
     inputs: int = 1
     hidden: int = 64
     layers: int = 1
@@ -51,7 +70,7 @@ class NetSpec:
 class TrainSpec:
     """How to train: Adam(W) with clipping, early stopping on the validation loss."""
 
-    loss: str = "mse"
+    loss: Loss = "mse"
     lr: float = 1e-3
     epochs: int = 50
     batch_size: int = 64
@@ -74,23 +93,75 @@ class TrainSpec:
 
 @dataclass(frozen=True)
 class WindowSpec:
-    """How a series becomes training windows: lookback in, horizon out, stride 1."""
+    """How a series becomes training windows: lookback in, horizon out, stride 1.
 
-    lookback: int = 48
-    horizon: int = 24
+    lookback and horizon None mean "by the data's frequency": `resolved` fills them in
+    (rnncast.frequency.default_steps), and only a resolved spec is trained or stored.
+    """
+
+    lookback: int | None = None
+    horizon: int | None = None
     val_fraction: float = 0.2
-    scaler: str = "standard"
-    norm: str = "last"  # re-centre each window on its last value ("last"), mean, or "none"
+    scaler: Scaler = "standard"
+    norm: Norm = "last"  # re-centre each window on its last value ("last"), mean, or "none"
     patch: int = 1  # feed the lookback as lookback/patch steps of `patch` values each
     highway: bool = True  # the head also reads the window itself (a linear skip path)
-    calendar: str = "none"  # "auto": calendar features of the forecast steps for the head
+    calendar: Calendar = "none"  # "auto": calendar features of the forecast steps for the head
 
     def __post_init__(self) -> None:
-        _require(self.norm in ("last", "mean", "none"), f"--norm must be last, mean or none, got {self.norm!r}")
-        _require(self.calendar in ("auto", "none"), f"--calendar must be auto or none, got {self.calendar!r}")
-        _require(self.patch >= 1 and self.lookback % self.patch == 0,
-                 f"--patch must divide --lookback ({self.lookback}), got {self.patch}")
-        _require(self.lookback >= 1, f"--lookback must be at least 1, got {self.lookback}")
-        _require(self.horizon >= 1, f"--horizon must be at least 1, got {self.horizon}")
+        _require(self.norm in NORMS, f"--norm must be one of {', '.join(NORMS)}, got {self.norm!r}")
+        _require(self.calendar in CALENDARS, f"--calendar must be one of {', '.join(CALENDARS)}, got {self.calendar!r}")
+        _require(self.patch >= 1, f"--patch must be at least 1, got {self.patch}")
+        if self.lookback is not None:
+            _require(self.lookback % self.patch == 0,
+                     f"--patch must divide --lookback ({self.lookback}), got {self.patch}")
+            _require(self.lookback >= 1, f"--lookback must be at least 1, got {self.lookback}")
+        _require(self.horizon is None or self.horizon >= 1, f"--horizon must be at least 1, got {self.horizon}")
         _require(0.0 <= self.val_fraction < 1.0, f"--val-fraction must be in [0, 1), got {self.val_fraction}")
         _require(self.scaler in SCALERS, f"--scaler must be one of {', '.join(SCALERS)}, got {self.scaler!r}")
+
+    def resolved(self, freq: str) -> WindowSpec:
+        """This spec with lookback and horizon chosen by frequency where they were left None."""
+        from rnncast.frequency import default_steps
+
+        lookback, horizon = default_steps(freq)
+        return replace(self, lookback=lookback if self.lookback is None else self.lookback,
+                       horizon=horizon if self.horizon is None else self.horizon)
+
+    @property
+    def steps(self) -> tuple[int, int]:
+        """(lookback, horizon) of a resolved spec."""
+        if self.lookback is None or self.horizon is None:
+            raise ValueError("resolve the WindowSpec for the data's frequency first (WindowSpec.resolved)")
+        return self.lookback, self.horizon
+
+
+@dataclass(frozen=True)
+class ReadSpec:
+    """Which columns of a data file hold what, its frequency, and how gaps are filled."""
+
+    target: str | None = None
+    time_col: str | None = None
+    id_col: str | None = None
+    features: tuple[str, ...] = ()
+    freq: str | None = None
+    fill: Fill = "interpolate"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "features", tuple(self.features))
+
+
+@dataclass(frozen=True)
+class BacktestSpec:
+    """Where the folds' origins sit and what is scored (rnncast.backtest)."""
+
+    folds: int = 3
+    step: int | None = None  # rows between origins; None: the horizon
+    test_size: int | None = None  # instead of folds: as many origins as fit in the last N rows
+    refit: bool = True
+    season: int | None = None  # None: by frequency (rnncast.frequency.season_length)
+    levels: Sequence[int] = (80, 95)
+    adapt: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "levels", tuple(self.levels))

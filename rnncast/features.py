@@ -10,8 +10,6 @@ import numpy as np
 
 from rnncast.config import WindowSpec
 
-NORMS = ("last", "mean", "none")
-CALENDARS = ("auto", "none")
 _NS_PER_HOUR = 3_600_000_000_000
 _NS_PER_DAY = 24 * _NS_PER_HOUR
 
@@ -43,20 +41,8 @@ def volatility(X: np.ndarray) -> np.ndarray:
     return np.maximum(spread, VOLATILITY_FLOOR)
 
 
-def calendar_columns(freq: str) -> tuple[str, ...]:
-    """Which cycles matter at this frequency: hour of day, day of week, month of year."""
-    base = freq.lstrip("0123456789").split("-")[0]
-    if base in ("s", "min", "h", "T", "S", "H"):
-        return ("hour", "weekday", "month")
-    if base in ("D", "B"):
-        return ("weekday", "month")
-    if base in ("W", "MS", "ME", "M", "SMS", "SME"):
-        return ("month",)
-    return ()
-
-
 def calendar_features(times: np.ndarray, columns: tuple[str, ...]) -> np.ndarray:
-    """sin/cos pairs of each cycle for timestamps `times` (any shape) -> times.shape + (2C,)."""
+    """sin/cos pairs of each cycle (rnncast.frequency.calendar_cycles) for `times` -> times.shape + (2C,)."""
     ns = times.astype("datetime64[ns]").astype(np.int64)
     parts = []
     for name in columns:
@@ -99,4 +85,5 @@ def model_inputs(X: np.ndarray, future_times: np.ndarray | None, window: WindowS
 
 def extra_width(window: WindowSpec, calendar: tuple[str, ...]) -> int:
     """E: how many extra inputs the head reads."""
-    return (window.lookback if window.highway else 0) + window.horizon * 2 * len(calendar)
+    lookback, horizon = window.steps
+    return (lookback if window.highway else 0) + horizon * 2 * len(calendar)

@@ -176,7 +176,7 @@ def _chunks(header_bytes: bytes, prepared: list[tuple[str, np.ndarray]]) -> Iter
     for _, array in prepared:
         yield emit(bytes(_aligned(written) - written))
         # A uint8 view of the contiguous array: no copy of possibly large weights.
-        yield emit(memoryview(array.reshape(-1).view(np.uint8)))
+        yield emit(memoryview(array.reshape(-1).view(np.uint8).data))
     yield digest.digest()
 
 
@@ -259,6 +259,7 @@ def _check_entry(
     ints = (shape if isinstance(shape, list) else [None]) + [start, nbytes]
     if not all(type(v) is int and v >= 0 for v in ints):
         raise bad(f"array {name!r} has an invalid shape, offset or size")
+    assert isinstance(shape, list) and isinstance(start, int) and isinstance(nbytes, int)  # checked just above
     if start % _ALIGN or nbytes != math.prod(shape) * dtype.itemsize:
         raise bad(f"array {name!r}: offset or size does not match its dtype and shape")
     return name, dtype, tuple(shape), start, nbytes

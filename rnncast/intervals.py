@@ -123,3 +123,47 @@ def apply(
     if f.ndim < 1 or low.shape != (f.shape[-1],) or high.shape != low.shape:
         raise ValueError(f"forecast (S, K) and bounds (K,) disagree: got {f.shape} and {low.shape}")
     return f + low, f + high
+
+
+# ------------------------------------------------------------- a model's levels 1..99 %
+
+LEVELS = np.arange(1, 100)  # interval levels, in percent, a model calibrates at fit time
+
+
+def calibrate_levels(residuals: np.ndarray) -> np.ndarray:
+    """(2, 99, K) lower/upper offsets for levels 1..99 % (split conformal on residuals (N, K))."""
+    bounds = calibrate_quantiles(residuals, [float(level) for level in LEVELS])
+    lower = np.stack([bounds[float(level)][0] for level in LEVELS])
+    upper = np.stack([bounds[float(level)][1] for level in LEVELS])
+    return np.stack([lower, upper])
+
+
+def whole_percent(level: object) -> int:
+    """`level` as an int, or ConfigError unless it is a whole percent from 1 to 99."""
+    if not (isinstance(level, (int, np.integer)) and not isinstance(level, bool) and 1 <= level <= 99):
+        raise ConfigError(f"--level must be a whole percent from 1 to 99, got {level!r}")
+    return int(level)
+
+
+def usable_levels(offsets: np.ndarray | None, levels: Sequence[object]) -> list[int]:
+    """`levels` checked against a model's calibrated `offsets` (2, 99, K), each once, in order.
+
+    ConfigError when the model has no intervals, a level is not a whole percent, or its
+    validation windows were too few to calibrate it (its offsets are infinite).
+    """
+    if offsets is None and len(levels):
+        raise ConfigError("this model has no calibrated intervals (it was fitted with --val-fraction 0); "
+                          "fit it again with validation data to use --level")
+    checked = list(dict.fromkeys(whole_percent(level) for level in levels))
+    for level in checked:
+        assert offsets is not None
+        if not np.isfinite(offsets[:, level - 1]).all():
+            raise ConfigError(f"too few validation windows to calibrate a {level}% interval (needs at least "
+                              f"{min_windows_two_sided(level)}); use a lower --level or fit with more validation "
+                              "data")
+    return checked
+
+
+def calibrated(offsets: np.ndarray | None, levels: Sequence[int]) -> list[int]:
+    """The levels among `levels` that `offsets` calibrated (finite); the rest are left out."""
+    return [level for level in levels if offsets is not None and np.isfinite(offsets[:, level - 1]).all()]

@@ -7,8 +7,6 @@ the units of y, MAPE and sMAPE in percent (sMAPE from 0 to 200), MASE a plain ra
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from rnncast.errors import ConfigError
@@ -49,9 +47,11 @@ def rmse(y: np.ndarray, f: np.ndarray, axis: Axis = None) -> float | np.ndarray:
     err = np.abs(f - y)
     # Squaring errors below 1e-154 underflows to 0 and above 1e154 overflows; squaring
     # them as shares of the largest error in their slice does neither.
+    # An infinite error makes the RMSE infinite (inf / inf would say NaN).
     big = np.max(err, axis=axis, keepdims=True)
-    safe = np.where(big > 0, big, 1.0)
-    out = np.squeeze(safe, axis=axis) * np.sqrt(np.mean(np.square(err / safe), axis=axis))
+    safe = np.where((big > 0) & (big < np.inf), big, 1.0)
+    with np.errstate(over="ignore"):
+        out = np.squeeze(safe, axis=axis) * np.sqrt(np.mean(np.square(err / safe), axis=axis))
     return float(out) if axis is None else np.asarray(out)
 
 
@@ -145,46 +145,3 @@ def width(lower: np.ndarray, upper: np.ndarray, axis: Axis = None) -> float | np
         raise ValueError("every lower bound must be <= its upper bound")
     with np.errstate(invalid="ignore"):
         return _mean(upper - lower, axis)
-
-
-# The cycles a frequency's base unit sits in, each in base units, shortest first: minutes
-# repeat every hour (60), then every day (1440). A frequency with multiple m takes the
-# first cycle holding a whole number > 1 of its steps: "15min" -> 4, "60min" -> 24.
-# Legacy spellings (pandas < 2.2: "H", "T", "M", "Q", "A", ...) are kept because older
-# model files and users still carry them.
-_CYCLE_GROUPS: tuple[tuple[tuple[str, ...], tuple[int, ...]], ...] = (
-    (("s", "S"), (60, 3600)),  # seconds: a minute, an hour
-    (("min", "T"), (60, 1440)),  # minutes: an hour, a day
-    (("h", "H"), (24, 168)),  # hours: a day, a week
-    (("bh", "BH", "cbh", "CBH"), (8, 40)),  # business hours (09-17): a day, a week
-    (("D", "d"), (7,)),  # days: a week
-    (("B", "C"), (5,)),  # business days: a week
-    (("W", "w"), (52,)),  # weeks: a year (52, the usual approximation)
-    (("SM", "SME", "SMS"), (24,)),  # semi-months: a year
-    (("M", "ME", "MS", "BM", "BME", "BMS", "CBM", "CBME", "CBMS"), (12,)),  # months: a year
-    (("Q", "QE", "QS", "BQ", "BQE", "BQS"), (4,)),  # quarters: a year
-)
-_CYCLES: dict[str, tuple[int, ...]] = {code: cycles for codes, cycles in _CYCLE_GROUPS for code in codes}
-
-# multiple, base code, optional anchor: "15min", "W-SUN", "QS-JAN", "2BQE-DEC".
-_ALIAS = re.compile(r"^\s*(\d*)\s*([A-Za-z]+)(?:-[A-Za-z]+)?\s*$")
-
-
-def season_for_frequency(freq: str) -> int:
-    """Steps per natural cycle for a pandas frequency alias; 1 when unknown or acyclic.
-
-    hourly 24, daily 7, business daily 5, weekly 52, semi-monthly 24, monthly 12,
-    quarterly 4, minutes 60 (an hour), seconds 60, business hours 8; yearly and
-    sub-second 1. A multiple divides the cycle ("2h" -> 12, "15min" -> 4) or moves to
-    the next one ("60min" -> 24, "24h" -> 7); 1 if it divides none evenly ("7min").
-    Case matters as in pandas: "MS" is month start, "ms" milliseconds (acyclic here).
-    """
-    match = _ALIAS.match(freq) if isinstance(freq, str) else None
-    if match is None:
-        return 1
-    multiple = int(match.group(1)) if match.group(1) else 1
-    cycles = _CYCLES.get(match.group(2), ())
-    for cycle in cycles:
-        if multiple >= 1 and cycle % multiple == 0 and cycle // multiple > 1:
-            return cycle // multiple
-    return 1

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 from rnncast.config import NetSpec
+from rnncast.kernels.jit import threads
 from rnncast.kernels.matmul import matmul, matmul_nt, matmul_tn
 from rnncast.kernels.recurrent import GRU, LSTM, RNN, layer_backward, layer_forward
 from rnncast.params import ParamLayout, init_params, layer_names  # noqa: F401  (re-exported)
@@ -30,7 +30,7 @@ PREDICT_BLOCK = 1024
 
 def n_chunks_for(batch: int) -> int:
     """How many row chunks (one per core) to cut a batch into."""
-    return int(max(1, min(numba.get_num_threads(), batch // _MIN_CHUNK_ROWS)))
+    return int(max(1, min(threads(), batch // _MIN_CHUNK_ROWS)))
 
 
 class Workspace:
@@ -153,7 +153,7 @@ def stack_backward(spec: NetSpec, params: dict[str, np.ndarray], state: StackSta
         layer_backward(cell, layer_in, state.hs[k], state.cs[k], state.acts[k],
                        np.ascontiguousarray(w_ih.T), np.ascontiguousarray(w_hh.T),
                        np.ascontiguousarray(d_out), np.ascontiguousarray(dh_n), np.ascontiguousarray(dc_n),
-                       dx, grad_h0[k], grad_c0[k] if lstm else zeros_bh, dW_ih, dW_hh, db_ih, db_hh,
+                       dx, grad_h0[k], grad_c0[k] if grad_c0 is not None else zeros_bh, dW_ih, dW_hh, db_ih, db_hh,
                        int(need_dx), chunks)
         for name, partial in zip(names, (dW_ih, dW_hh, db_ih, db_hh)):
             np.sum(partial, axis=0, out=grads[name])

@@ -27,7 +27,7 @@ class ParamLayout:
     size: int
 
     @classmethod
-    def for_spec(cls, spec: NetSpec) -> "ParamLayout":
+    def for_spec(cls, spec: NetSpec) -> ParamLayout:
         G, H = spec.gates, spec.hidden
         names: list[str] = []
         shapes: list[tuple[int, ...]] = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnncast.config import NetSpec
+from rnncast.config import CELLS, NetSpec
 from rnncast.model import layer_names, stack_backward, stack_forward
 
 
@@ -26,6 +26,7 @@ def evaluate(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     x = f64["x"]
     T, B, I = x.shape
     H = f64["h0"].shape[2]
+    assert cell in CELLS, cell
     spec = NetSpec(cell=cell, inputs=I, hidden=H, layers=L, horizon=1)
     params = {name: f64[name] for k in range(L) for name in layer_names(k)}
     lstm = cell == "lstm"
@@ -33,13 +34,14 @@ def evaluate(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     grads = {name: np.empty_like(p) for name, p in params.items()}
     grad_x, grad_h0, grad_c0 = stack_backward(spec, params, state, grads, f64["g_out"], f64["g_h_n"],
                                               f64["g_c_n"] if lstm else None)
+    assert grad_x is not None  # asked for (need_grad_x)
     result = {
         "out": state.hs[-1][1:],
         "h_n": np.stack([hs[-1] for hs in state.hs]),
         "grad_x": grad_x,
         "grad_h0": grad_h0,
     }
-    if lstm:
+    if lstm and grad_c0 is not None:
         result["c_n"] = np.stack([cs[-1] for cs in state.cs])
         result["grad_c0"] = grad_c0
     result.update({f"grad_{name}": g for name, g in grads.items()})

@@ -7,8 +7,8 @@ optional callback, one `EpochReport` per epoch.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -40,6 +40,7 @@ class AdamW:
             self.v = np.zeros_like(params)
         self.steps += 1
         m, v = self.m, self.v
+        assert m is not None and v is not None
         m *= self.beta1
         m += (1 - self.beta1) * grads
         v *= self.beta2
@@ -158,8 +159,8 @@ def train(spec: NetSpec, tspec: TrainSpec, params: np.ndarray,
         if not np.all(np.isfinite(step.params)):
             raise TrainingError(f"training diverged (non-finite weights in epoch {epoch}); try a smaller --lr")
         val_loss = (evaluate_loss(spec, step.params, x_val, y_val, tspec.loss, tspec.huber_delta, extra_val)
-                    if has_val else None)
-        score = val_loss if has_val else train_loss
+                    if has_val and x_val is not None and y_val is not None else None)
+        score = val_loss if val_loss is not None else train_loss
         if not np.isfinite(score):
             raise TrainingError(f"training diverged (loss {score} in epoch {epoch}); try a smaller --lr")
         if score < best:

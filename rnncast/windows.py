@@ -63,6 +63,14 @@ class ScalerStats:
         object.__setattr__(self, "loc", loc)
         object.__setattr__(self, "scale", scale)
 
+    def windows(self, history: np.ndarray, series_index: np.ndarray, columns: int | None = None) -> np.ndarray:
+        """Windows (N, T, F) in original units -> scaled float64, window n by series series_index[n].
+
+        `columns` keeps only the first that many columns (1: the target), of the data and the statistics.
+        """
+        loc, scale = self.loc[series_index, :columns], self.scale[series_index, :columns]  # (N, F)
+        return (history[:, :, :columns] - loc[:, None, :]) / scale[:, None, :]
+
 
 def fit_scaler(kind: str, values: np.ndarray, offsets: np.ndarray, train_ends: np.ndarray, *,
                ids: Sequence[str] | None = None, columns: Sequence[str] | None = None) -> ScalerStats:

@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from test_cli import long_csv, run
 
 from rnncast import api
 from rnncast.adapt import MAX_SCALE, RATE, track_scale, track_scales
-from rnncast.config import TrainSpec
+from rnncast.config import NetSpec, ReadSpec, TrainSpec, WindowSpec
 from rnncast.io import read_series
+from test_cli import long_csv, run
 
 # --------------------------------------------------------------------- the recursion
 
@@ -142,7 +142,8 @@ CALM, ROUGH = 0.05 * _rng.standard_normal(600), 0.7 * _rng.standard_normal(600)
 def fitted(tmp_path_factory: pytest.TempPathFactory):
     """Models fitted on 300 calm and 300 rough rows, and each series with 300 rows of the other after it."""
     work = tmp_path_factory.mktemp("adapt")
-    spec = dict(lookback=LOOKBACK, horizon=HORIZON, hidden=8, train=TrainSpec(epochs=40, lr=0.01, seed=0))
+    spec = dict(window=WindowSpec(lookback=LOOKBACK, horizon=HORIZON), net=NetSpec(hidden=8),
+                train=TrainSpec(epochs=40, lr=0.01, seed=0))
     calm = _csv(work / "calm.csv", (_SINE + CALM)[:300])
     calm_model = api.fit(calm, **spec)
     rough_model = api.fit(_csv(work / "rough.csv", (_SINE + ROUGH)[:300]), **spec)
@@ -238,8 +239,8 @@ def test_data_in_another_zone_is_read_in_the_models_zone(tmp_path: Path) -> None
         path.write_text("time,value\n" + "".join(f"{t}{zone},{v:.6f}\n" for t, v in zip(stamps, values)))
         return path
 
-    model = api.fit(write(tmp_path / "east.csv", 0, "+02:00"), lookback=LOOKBACK, horizon=HORIZON, hidden=8,
-                    train=TrainSpec(epochs=2, seed=0))
+    model = api.fit(write(tmp_path / "east.csv", 0, "+02:00"), window=WindowSpec(lookback=LOOKBACK, horizon=HORIZON),
+                    net=NetSpec(hidden=8), train=TrainSpec(epochs=2, seed=0))
     # The very same instants, written in UTC: nothing is new, and the forecast is the stored one.
     notes: list[str] = []
     again = api.forecast(model, write(tmp_path / "utc.csv", -2, "+00:00"), levels=[80], notes=notes)
@@ -254,7 +255,8 @@ def test_data_in_another_zone_is_read_in_the_models_zone(tmp_path: Path) -> None
 
 def test_each_series_of_many_scales_as_it_would_alone(tmp_path: Path) -> None:
     fitted_rows = long_csv(tmp_path / "fit.csv", ids=("a", "b"), n=150)
-    model = api.fit(fitted_rows, id_col="store", lookback=LOOKBACK, horizon=HORIZON, hidden=8,
+    model = api.fit(fitted_rows, read_spec=ReadSpec(id_col="store"),
+                    window=WindowSpec(lookback=LOOKBACK, horizon=HORIZON), net=NetSpec(hidden=8),
                     train=TrainSpec(epochs=3, seed=0))
     later = read_series(long_csv(tmp_path / "later.csv", ids=("a", "b", "c"), n=230), id_col="store")
     together = api.interval_scales(model, later, [80])[80]
@@ -264,4 +266,4 @@ def test_each_series_of_many_scales_as_it_would_alone(tmp_path: Path) -> None:
                                     offsets=np.array([0, end - begin]), ids=(name,), made_up=later.made_up[begin:end])
         assert together[s] == pytest.approx(api.interval_scales(model, alone, [80])[80][0], rel=1e-6), name
     assert (together[2] == 1.0).all()  # "c" is new to the model: as calibrated
-    assert not (together[0][-1] == 1.0)  # "a" has 80 rows past the fit
+    assert together[0][-1] != 1.0  # "a" has 80 rows past the fit

@@ -9,11 +9,12 @@ import pytest
 
 from rnncast import api
 from rnncast.backtest import cut, origins
-from rnncast.config import TrainSpec
+from rnncast.config import BacktestSpec, NetSpec, TrainSpec, WindowSpec
 from rnncast.errors import DataError
 from rnncast.io import SeriesSet
 
-FAST = dict(lookback=12, horizon=4, hidden=8, train=TrainSpec(epochs=2, seed=1), val_fraction=0.3)
+FAST = dict(window=WindowSpec(lookback=12, horizon=4, val_fraction=0.3), net=NetSpec(hidden=8),
+            train=TrainSpec(epochs=2, seed=1))
 
 
 def _series(n: int = 200, ids: tuple[str, ...] = ("a", "b"), seed: int = 0) -> SeriesSet:
@@ -41,7 +42,7 @@ def test_origins_and_cut() -> None:
 @pytest.mark.parametrize("refit", [True, False])
 def test_no_fold_sees_data_after_its_origin(refit: bool) -> None:
     series = _series()
-    base = api.backtest(series, folds=2, step=4, refit=refit, **FAST)
+    base = api.backtest(series, spec=BacktestSpec(folds=2, step=4, refit=refit), **FAST)
     # Overwrite every row after fold 0's targets: if the model or a baseline of fold 0
     # had seen any of them, fold 0's scores would change.
     at = origins(series, 2, 4, 4)
@@ -49,13 +50,14 @@ def test_no_fold_sees_data_after_its_origin(refit: bool) -> None:
     for s in range(len(series.ids)):
         values_future[at[0, s] + 4 : series.offsets[s + 1]] = -1e6
     first_fold_only = [r for r in base.rows if r["fold"] == 0]
-    changed = api.backtest(dataclasses.replace(series, values=values_future), folds=2, step=4, refit=refit, **FAST)
+    changed = api.backtest(dataclasses.replace(series, values=values_future),
+                           spec=BacktestSpec(folds=2, step=4, refit=refit), **FAST)
     assert [r for r in changed.rows if r["fold"] == 0] == first_fold_only
 
 
 def test_baselines_and_summary() -> None:
     series = _series()
-    result = api.backtest(series, folds=3, season=7, **FAST)
+    result = api.backtest(series, spec=BacktestSpec(folds=3, season=7), **FAST)
     methods = {r["method"] for r in result.rows}
     assert methods == {"rnncast", "naive", "seasonal_naive", "drift"}
     assert len(result.rows) == 3 * 2 * 4  # folds x series x methods
@@ -69,7 +71,7 @@ def test_baselines_and_summary() -> None:
 
 def test_too_short_for_the_folds() -> None:
     with pytest.raises(DataError, match="folds"):
-        api.backtest(_series(24), folds=5, step=4, **FAST)
+        api.backtest(_series(24), spec=BacktestSpec(folds=5, step=4), **FAST)
 
 
 def test_without_refit_later_folds_widen_intervals_on_wilder_new_rows() -> None:
@@ -77,8 +79,8 @@ def test_without_refit_later_folds_widen_intervals_on_wilder_new_rows() -> None:
     series = _series(300, ("a",))
     wild = series.values.copy()
     wild[216:, 0] += 2.0 * np.random.default_rng(3).standard_normal(300 - 216)
-    result = api.backtest(dataclasses.replace(series, values=wild), folds=3, step=40, refit=False,
-                          levels=(80,), **FAST)
+    result = api.backtest(dataclasses.replace(series, values=wild),
+                          spec=BacktestSpec(folds=3, step=40, refit=False, levels=(80,)), **FAST)
     width = {r["fold"]: r["width_80"] for r in result.rows if r["method"] == "rnncast"}
     # Fold 0 forecasts from the fit's end: nothing new yet. Fold 2 has 80 wild rows behind it.
     assert width[2] > 1.5 * width[0]

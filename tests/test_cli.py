@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from rnncast import __version__, api
+from rnncast import __version__, api, config
 from rnncast.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -152,7 +152,8 @@ def test_help_imports_no_numerics(tmp_path: Path) -> None:
         "    rnncast.cli.main()\n"
         "except SystemExit as exc:\n"
         "    assert exc.code in (0, None), exc.code\n"
-        "heavy = sorted(m for m in ('numpy', 'numba', 'pandas', 'pyarrow', 'rich', 'rnncast.api') if m in sys.modules)\n"
+        "heavy = sorted(m for m in ('numpy', 'numba', 'pandas', 'pyarrow', 'rich', 'rnncast.api')\n"
+        "               if m in sys.modules)\n"
         "assert not heavy, heavy\n"
     )
     result = python(code, tmp_path)
@@ -166,14 +167,17 @@ def test_python_dash_m_runs_the_cli(tmp_path: Path) -> None:
     assert result.returncode == 0 and result.stdout.strip() == f"rnncast {__version__}"
 
 
-def test_choices_match_the_library() -> None:
-    from rnncast import cli, config, io as rio
-
-    assert [c.value for c in cli.Cell] == list(config.CELLS)
-    assert [c.value for c in cli.Loss] == list(config.LOSSES)
-    assert [c.value for c in cli.Scaler] == list(config.SCALERS)
-    assert [c.value for c in cli.Fill] == list(rio.FILLS)
-    assert [c.value for c in cli.Format] == list(rio.OUTPUT_FORMATS)
+@pytest.mark.parametrize("command, option, choices", [
+    ("fit", "--cell", config.CELLS), ("fit", "--loss", config.LOSSES), ("fit", "--scaler", config.SCALERS),
+    ("fit", "--norm", config.NORMS), ("fit", "--calendar", config.CALENDARS), ("fit", "--fill", config.FILLS),
+    ("backtest", "--cell", config.CELLS), ("predict", "--format", config.OUTPUT_FORMATS),
+])
+def test_choices_are_the_librarys(command: str, option: str, choices: tuple[str, ...]) -> None:
+    """Each choice option offers exactly the library's values, and refuses others before any work."""
+    help_text = " ".join(run(command, "--help").stdout.split())
+    assert f"{option} <{'|'.join(choices)}>" in help_text
+    refused = run(command, "data.csv" if command != "predict" else "m.rnncast", option, "bogus")
+    assert refused.exit_code == 2
 
 
 def test_usage_errors_exit_2() -> None:
@@ -215,7 +219,7 @@ def test_fit_quiet_prints_nothing(work: Path) -> None:
 
 
 def test_fit_rich_progress_on_a_terminal(work: Path, daily: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("rnncast.cli._stderr_is_terminal", lambda: True)
+    monkeypatch.setattr("rnncast.cli.streams.stderr_is_terminal", lambda: True)
     result = run("fit", daily, *TINY, "-o", work / "rich.rnncast")
     assert result.exit_code == 0, result.stderr
     assert "validation MAE" in result.stderr and "best epoch" in result.stderr
@@ -249,7 +253,7 @@ def test_info_text_and_json(daily_model: Path, monkeypatch: pytest.MonkeyPatch) 
     assert described["window"]["lookback"] == 12 and described["network"]["hidden"] == 8
     assert described["columns"]["target"] == "value" and described["series"] == 1
     assert described["metrics"]["epochs_run"] == 2
-    monkeypatch.setattr("rnncast.cli._stdout_is_terminal", lambda: True)
+    monkeypatch.setattr("rnncast.cli.streams.stdout_is_terminal", lambda: True)
     table = run("info", daily_model)
     assert table.exit_code == 0 and "lookback" in table.stdout and "val_mae" in table.stdout
 
@@ -378,7 +382,7 @@ def test_bare_predict_finds_the_only_model(tmp_path: Path, daily_model: Path,
 
 
 def test_parquet_refuses_a_terminal(daily_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("rnncast.cli._stdout_is_terminal", lambda: True)
+    monkeypatch.setattr("rnncast.cli.streams.stdout_is_terminal", lambda: True)
     assert_user_error(run("predict", daily_model, "-f", "parquet"), "use --output")
 
 

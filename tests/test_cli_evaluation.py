@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from test_cli import TINY, covariate_csv, daily_csv, fit_tiny, long_csv, run
 
 

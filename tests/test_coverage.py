@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from rnncast import api
-from rnncast.config import TrainSpec
+from rnncast.config import NetSpec, TrainSpec, WindowSpec
 from rnncast.io import SeriesSet
 
 LOOKBACK, HORIZON, FIT_ROWS, FRESH = 24, 6, 2000, 2000
@@ -40,8 +40,8 @@ def _coverage(seed: int) -> dict[str, dict[int, float]]:
     full = _hourly_series(FIT_ROWS + FRESH + HORIZON, seed)
     head = dataclasses.replace(full, values=full.values[:FIT_ROWS], times=full.times[:FIT_ROWS],
                                offsets=np.array([0, FIT_ROWS]))
-    model = api.fit(head, lookback=LOOKBACK, horizon=HORIZON, hidden=8, val_fraction=0.3,
-                    train=TrainSpec(epochs=4, seed=seed))
+    model = api.fit(head, window=WindowSpec(lookback=LOOKBACK, horizon=HORIZON, val_fraction=0.3),
+                    net=NetSpec(hidden=8), train=TrainSpec(epochs=4, seed=seed))
     origins = FIT_ROWS + np.arange(FRESH)  # first forecast row of each fresh window
     history = full.values[origins[:, None] - LOOKBACK + np.arange(LOOKBACK)]
     targets = origins[:, None] + np.arange(HORIZON)
@@ -50,7 +50,7 @@ def _coverage(seed: int) -> dict[str, dict[int, float]]:
     runs = {
         "calibrated": api.forecast_windows(model, history, future, series_index=index, levels=LEVELS),
         "adaptive": api.forecast_windows(model, history, future, series_index=index, levels=LEVELS,
-                                         interval_scales={lv: per_row[lv][0][origins] for lv in LEVELS}),
+                                         scales={lv: per_row[lv][0][origins] for lv in LEVELS}),
     }
     return {kind: {lv: 100 * float(((actual >= out[f"lower_{lv}"]) & (actual <= out[f"upper_{lv}"])).mean())
                    for lv in LEVELS} for kind, out in runs.items()}

@@ -6,11 +6,11 @@ import numba
 import numpy as np
 import pytest
 
+import reference
 from rnncast.config import NetSpec
 from rnncast.kernels.jit import kernel
 from rnncast.kernels.mathfn import sigmoid, tanh
 from rnncast.model import ParamLayout, init_params, loss_and_grad, predict, stack_forward
-import reference
 
 
 @kernel

@@ -26,12 +26,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_cli import daily_csv
 from typer.testing import CliRunner
 
 from rnncast import api, atomic
 from rnncast.cli import app
 from rnncast.format import load_model, save_model
+from test_cli import daily_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 # About 1 s of training after about 1.5 s of start-up: kills land in every phase.
@@ -131,10 +131,10 @@ def test_sigkill_at_moments_spread_over_the_fit_keeps_the_previous_model(
         procs = []
         for lane, moment in zip(lanes, moments[pair : pair + 2]):
             procs.append((lane, moment, time.monotonic(), start_fit(data, lane / "model.rnncast", seed=2 + pair)))
-        for lane, moment, started, proc in sorted(procs, key=lambda item: item[1]):
+        for _lane, moment, started, proc in sorted(procs, key=lambda item: item[1]):
             time.sleep(max(0.0, started + moment - time.monotonic()))
             proc.kill()
-        for lane, moment, started, proc in procs:
+        for lane, moment, _started, proc in procs:
             _, err = proc.communicate(timeout=300)
             model = lane / "model.rnncast"
             if proc.returncode == -signal.SIGKILL:

@@ -7,7 +7,7 @@ import pytest
 
 from rnncast.config import WindowSpec
 from rnncast.errors import ConfigError
-from rnncast.features import anchors, calendar_columns, calendar_features, extra_width, model_inputs
+from rnncast.features import anchors, calendar_features, extra_width, model_inputs
 from rnncast.windows import make_windows, window_rows
 
 
@@ -45,12 +45,6 @@ def test_recentring_on_last_value_and_patches() -> None:
 def test_patch_must_divide_lookback() -> None:
     with pytest.raises(ConfigError, match="--patch"):
         WindowSpec(lookback=10, horizon=2, patch=3)
-
-
-@pytest.mark.parametrize("freq, columns", [("h", ("hour", "weekday", "month")), ("D", ("weekday", "month")),
-                                           ("B", ("weekday", "month")), ("MS", ("month",)), ("YS", ())])
-def test_calendar_columns_by_frequency(freq: str, columns: tuple[str, ...]) -> None:
-    assert calendar_columns(freq) == columns
 
 
 def test_calendar_features_encode_the_cycles() -> None:

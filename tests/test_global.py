@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnncast import api
-from rnncast.config import TrainSpec
+from rnncast.config import NetSpec, TrainSpec, WindowSpec
 from rnncast.io import SeriesSet
 
 N_SERIES = 1_000
@@ -28,7 +28,7 @@ def _many_series(seed: int = 0) -> SeriesSet:
 
 def test_global_model_over_a_thousand_series() -> None:
     series = _many_series()
-    model = api.fit(series, lookback=14, horizon=7, hidden=16, val_fraction=0.2,
+    model = api.fit(series, window=WindowSpec(lookback=14, horizon=7, val_fraction=0.2), net=NetSpec(hidden=16),
                     train=TrainSpec(epochs=3, lr=3e-3, seed=0, batch_size=256))
     assert model.scaler.loc.shape == (N_SERIES, 1)  # each series scaled on its own
     # Training windows came from every series: (40 - 8 validation rows) - 14 - 7 + 1 each.

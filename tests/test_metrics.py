@@ -19,7 +19,6 @@ from rnncast.metrics import (
     mase,
     mase_scale,
     rmse,
-    season_for_frequency,
     smape,
     width,
 )
@@ -132,24 +131,6 @@ def test_crossed_bounds_are_rejected() -> None:
         coverage(np.zeros(2), np.array([0.0, 1.0]), np.array([1.0, 0.0]))
     with pytest.raises(ValueError, match="lower bound must be <= its upper"):
         width(np.array([0.0, 1.0]), np.array([1.0, 0.0]))
-
-
-@pytest.mark.parametrize(
-    ("freq", "season"),
-    [
-        ("h", 24), ("H", 24), ("2h", 12), ("5h", 1), ("24h", 7),
-        ("D", 7), ("B", 5), ("C", 5), ("W", 52), ("W-SUN", 52), ("W-MON", 52), ("2W", 26),
-        ("MS", 12), ("ME", 12), ("M", 12), ("BMS", 12), ("3MS", 4), ("SMS", 24),
-        ("QS-JAN", 4), ("QE-DEC", 4), ("Q", 4), ("2BQE-DEC", 2),
-        ("YS", 1), ("YE-DEC", 1), ("A", 1),
-        ("min", 60), ("T", 60), ("15min", 4), ("60min", 24), ("90min", 16), ("7min", 1),
-        ("s", 60), ("10s", 6), ("bh", 8),
-        ("ms", 1), ("us", 1), ("ns", 1),
-        ("", 1), ("fortnightly", 1), ("1D1h", 1), ("0D", 1), ("W-", 1),
-    ],
-)
-def test_season_for_frequency(freq: str, season: int) -> None:
-    assert season_for_frequency(freq) == season
 
 
 finite = st.floats(-1e6, 1e6, allow_nan=False)

@@ -121,8 +121,8 @@ def rnncast(site: dict[str, Path], *args: str, stdin: str = "devnull", env: dict
     if stdin == "closed":
         options = {"stdin": None, "preexec_fn": close_stdin}
     result = subprocess.run([sys.executable, "-m", "rnncast", *args], cwd=site["work"],
-                            env=env or unattended_env(site), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            timeout=timeout, start_new_session=True, **options)  # no controlling terminal
+                            env=env or unattended_env(site), capture_output=True, timeout=timeout,
+                            start_new_session=True, **options)  # no controlling terminal
     for name, data in (("stdout", result.stdout), ("stderr", result.stderr)):
         assert not control_bytes(data), (name, control_bytes(data), data.decode(errors="replace"))
     return result

@@ -1,0 +1,27 @@
+"""The command line: options -> specs -> one rnncast.api call -> rendered output; errors -> exit codes.
+
+commands (the four commands), options (each option declared once), render (what they
+show), streams (stderr lines, closed descriptors, exit codes). Exit codes: 0 success; 2
+bad usage or bad input; 1 an internal error (a bug); 130 interrupted; 141 stdout closed
+early (a pipe).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from rnncast.cli.commands import app
+from rnncast.cli.streams import guard_standard_streams, one_line, say
+from rnncast.errors import RnncastError
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """The `rnncast` console script and `python -m rnncast`."""
+    guard_standard_streams()
+    try:
+        app(prog_name="rnncast")
+    except RnncastError as exc:  # outside any command, e.g. `rnncast --help >&-`
+        say(f"rnncast: error: {one_line(exc)}")
+        sys.exit(2)

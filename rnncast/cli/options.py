@@ -1,0 +1,192 @@
+"""The commands' options, each declared once with its help text, and the files they name.
+
+Every option is an `Annotated` alias: `fit` and `backtest` list the same aliases, so a
+help text, a choice list (rnncast.config's Literal types) or a default lives in one place.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import fields
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from rnncast.config import (
+    Calendar,
+    Cell,
+    Fill,
+    Loss,
+    NetSpec,
+    Norm,
+    OutputFormat,
+    ReadSpec,
+    Scaler,
+    TrainSpec,
+    WindowSpec,
+)
+from rnncast.errors import ConfigError
+
+_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
+
+# ------------------------------------------------------------------ reading the data
+
+Data = Annotated[str, typer.Argument(
+    metavar="DATA", help="CSV (.csv, .csv.gz) or Parquet file; '-' reads CSV from stdin.", show_default=False)]
+Target = Annotated[Optional[str], typer.Option(
+    metavar="NAME", help="Column to forecast. Default: the only numeric column left.", show_default=False)]
+TimeCol = Annotated[Optional[str], typer.Option(
+    metavar="NAME", help="Column of timestamps. Default: found by name (date, time, ...) or content.",
+    show_default=False)]
+IdCol = Annotated[Optional[str], typer.Option(
+    metavar="NAME", help="Column naming the series, for files holding several (long format).", show_default=False)]
+Features = Annotated[Optional[list[str]], typer.Option(
+    metavar="NAMES", help="Extra input columns (covariates): a comma list, or repeat the option.",
+    show_default=False)]
+Freq = Annotated[Optional[str], typer.Option(
+    metavar="ALIAS", help="pandas frequency alias (D, B, h, W, MS, ...). Default: inferred.", show_default=False)]
+FillOption = Annotated[Fill, typer.Option(help="How to fill missing values and gaps.")]
+
+# ------------------------------------------------------------------------ the window
+
+Lookback = Annotated[Optional[int], typer.Option(
+    help="Steps of history the network sees. Default: by frequency (daily 56, hourly 168, ...).",
+    show_default=False)]
+Horizon = Annotated[Optional[int], typer.Option(
+    help="Steps to forecast. Default: by frequency (daily 14, hourly 24, ...).", show_default=False)]
+ValFraction = Annotated[float, typer.Option(
+    help="Share of each series' end held out for validation and early stopping (0: none).")]
+ScalerOption = Annotated[Scaler, typer.Option(help="Per-series scaling of every column.")]
+NormOption = Annotated[Norm, typer.Option(
+    help="Re-centre each input window on its last value or mean (forecasts are shifted back).")]
+Patch = Annotated[int, typer.Option(help="Feed the lookback as steps of this many values (must divide --lookback).")]
+Highway = Annotated[bool, typer.Option(
+    help="Let the output layer also read the input window directly (a linear skip path).")]
+CalendarOption = Annotated[Calendar, typer.Option(
+    help="auto: calendar features (hour, weekday, month as sin/cos) of the forecast steps.")]
+
+# ----------------------------------------------------------------- network, training
+
+CellOption = Annotated[Cell, typer.Option(help="Recurrent cell.")]
+Hidden = Annotated[int, typer.Option(help="Hidden units per layer.")]
+Layers = Annotated[int, typer.Option(help="Stacked recurrent layers.")]
+Dropout = Annotated[float, typer.Option(help="Dropout between stacked layers.")]
+LossOption = Annotated[Loss, typer.Option(help="Training loss.")]
+Lr = Annotated[float, typer.Option(help="Learning rate (Adam).")]
+Epochs = Annotated[int, typer.Option(help="Most epochs to train.")]
+BatchSize = Annotated[int, typer.Option(help="Windows per batch.")]
+WeightDecay = Annotated[float, typer.Option(help="Decoupled weight decay (AdamW; 0: plain Adam).")]
+Clip = Annotated[float, typer.Option(help="Gradient-norm clipping (0: off).")]
+Patience = Annotated[int, typer.Option(help="Stop after this many epochs without a better validation loss (0: never).")]
+Seed = Annotated[int, typer.Option(help="Random seed: the same seed and data give the same weights.")]
+
+# --------------------------------------------------------------- forecasts, reports
+
+ModelPath = Annotated[Optional[Path], typer.Argument(
+    metavar="MODEL", help="Model file from `rnncast fit`. Default: the only *.rnncast file here.",
+    show_default=False)]
+ModelOutput = Annotated[Optional[Path], typer.Option(
+    "--output", "-o", help="Model file to write. Default: DATA's name + .rnncast in this folder.",
+    show_default=False)]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
+NewData = Annotated[Optional[str], typer.Option(
+    metavar="PATH", help="Forecast from the end of this data (path, or '-' for CSV on stdin) instead of the "
+    "history stored in the model. It needs the model's columns.", show_default=False)]
+PredictHorizon = Annotated[Optional[int], typer.Option(
+    "--horizon", help="Steps to forecast, up to the trained horizon. Default: the trained horizon.",
+    show_default=False)]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+ForecastOutput = Annotated[Optional[Path], typer.Option(
+    "--output", "-o", help="Write here (atomically) instead of stdout.", show_default=False)]
+Levels = Annotated[Optional[list[int]], typer.Option(
+    "--level", metavar="PERCENT", help="Add a prediction interval at this level (1-99; repeat for several): "
+    "columns lower_PERCENT, upper_PERCENT.", show_default=False)]
+Adapt = Annotated[bool, typer.Option(
+    "--adapt/--no-adapt", help="When --data goes past the fit, widen or narrow the intervals by how often they "
+    "missed on the new rows.")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+InfoModel = Annotated[Path, typer.Argument(metavar="MODEL", help="Model file from `rnncast fit`.", show_default=False)]
+
+# ------------------------------------------------------------------------ backtests
+
+Folds = Annotated[int, typer.Option(help="Forecast origins per series, the last at the end of the data.")]
+Step = Annotated[Optional[int], typer.Option(help="Rows between origins. Default: the horizon.", show_default=False)]
+TestSize = Annotated[Optional[int], typer.Option(
+    help="Instead of --folds: as many origins as fit in the last N rows of each series.", show_default=False)]
+Refit = Annotated[bool, typer.Option(help="Fit again for every fold, or once before the earliest origin.")]
+Season = Annotated[Optional[int], typer.Option(
+    help="Season length for seasonal naive and MASE. Default: by frequency (daily 7, hourly 24, ...).",
+    show_default=False)]
+BacktestLevels = Annotated[Optional[list[int]], typer.Option(
+    "--level", metavar="PERCENT", help="Interval levels whose coverage and width to report. Default: 80 and 95.",
+    show_default=False)]
+BacktestAdapt = Annotated[bool, typer.Option(
+    "--adapt/--no-adapt", help="With --no-refit, later folds' intervals follow their misses on the rows since "
+    "the fit, as predict --data does.")]
+BacktestJson = Annotated[bool, typer.Option("--json", help="Print every fold's numbers as JSON on stdout.")]
+Report = Annotated[Optional[Path], typer.Option(
+    "--output", "-o", help="Also write every fold's numbers as JSON to this file.", show_default=False)]
+
+
+def read_spec(target: str | None, time_col: str | None, id_col: str | None, features: list[str] | None,
+              freq: str | None, fill: Fill) -> ReadSpec:
+    """The ReadSpec of the reading options; --features takes comma lists and repeats."""
+    names: list[str] = []
+    for item in features or ():
+        names.extend(part.strip() for part in item.split(",") if part.strip())
+    return ReadSpec(target=target, time_col=time_col, id_col=id_col, features=tuple(names), freq=freq, fill=fill)
+
+
+def default_output(data: str) -> Path:
+    """The data file's stem + .rnncast, in the current folder ("model.rnncast" for stdin)."""
+    if data == "-":
+        return Path("model.rnncast")
+    name = Path(data).name
+    if name.lower().endswith(".gz"):
+        name = name[:-3]
+    for suffix in _SUFFIXES:
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+            break
+    return Path((name or "model") + ".rnncast")
+
+
+def check_output(path: Path) -> None:
+    """Fail before training, not after, when the model could not be written."""
+    if path.is_dir():
+        raise ConfigError(f"cannot write the model to {path}: it is a folder; give a file name with -o")
+    folder = path.parent
+    if not folder.is_dir():
+        raise ConfigError(f"cannot write the model to {path}: the folder {folder} does not exist; create it first")
+    if not os.access(folder, os.W_OK):
+        if os.statvfs(folder).f_flag & getattr(os, "ST_RDONLY", 0):  # as rnncast.atomic words it
+            raise ConfigError(f"cannot write the model to {path}: the folder is on a read-only file system; "
+                              "choose another folder")
+        raise ConfigError(f"cannot write the model to {path}: permission denied; choose a folder you can write to")
+
+
+def find_model() -> Path:
+    """The only *.rnncast file in the current folder, or a ConfigError saying what to do."""
+    found = sorted(p for p in Path.cwd().glob("*.rnncast") if p.is_file() and not p.name.startswith("."))
+    if not found:
+        raise ConfigError("no model given and no *.rnncast file in this folder; pass MODEL or run `rnncast fit` first")
+    if len(found) > 1:
+        names = ", ".join(p.name for p in found[:10]) + (f" and {len(found) - 10} more" if len(found) > 10 else "")
+        raise ConfigError(f"several models in this folder ({names}); pass the one to use as MODEL")
+    return Path(found[0].name)
+
+
+def specs(options: dict[str, Any]) -> tuple[WindowSpec, NetSpec, TrainSpec]:
+    """The window, network and training specs of a command's options (its locals()), by field name.
+
+    `fit` and `backtest` take the same options under the specs' own field names, so each
+    spec is built here, once, and validated before any data is read.
+    """
+    def pick(cls: Any, exclude: tuple[str, ...] = ()) -> Any:
+        return cls(**{f.name: options[f.name] for f in fields(cls) if f.name in options and f.name not in exclude})
+
+    train = pick(TrainSpec)  # checked first, then the window, then the network, as the options are listed
+    window = pick(WindowSpec)
+    # The network's horizon follows the window's once the frequency is known.
+    return window, pick(NetSpec, exclude=("horizon",)), train

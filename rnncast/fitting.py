@@ -1,0 +1,135 @@
+"""Fitting: a SeriesSet and the specs in, a trained `Model` with calibrated intervals and validation scores out."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from rnncast.config import NetSpec, TrainSpec, WindowSpec
+from rnncast.errors import TrainingError
+from rnncast.forecaster import Model
+from rnncast.io import SeriesSet
+from rnncast.windows import ScalerStats
+
+# Validation forecasts off by this many times how much the values move (in scaled units:
+# ten thousand standard deviations) come from a diverged fit, never a model to write.
+DIVERGED_RATIO = 1e4
+
+
+def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: TrainSpec,
+               on_epoch: Callable[..., None] | None = None) -> Model:
+    """Train on every series of `series` and return the Model.
+
+    `window` may leave lookback and horizon to the frequency; `net` gives the cell and
+    sizes (its inputs, horizon and head width follow from the data and the window).
+    """
+    from rnncast.features import model_inputs, volatility
+    from rnncast.frequency import calendar_cycles, future_times
+    from rnncast.params import ParamLayout, init_params
+    from rnncast.train import train as run_training
+    from rnncast.windows import fit_scaler, last_windows, make_windows, scale, train_val_split, window_rows
+
+    window = window.resolved(series.freq)
+    T, K = window.steps
+    cycles = calendar_cycles(series.freq) if window.calendar == "auto" else ()
+    train_ends, val_starts = train_val_split(series.offsets, window.val_fraction, T, K, ids=series.ids)
+    stats = fit_scaler(window.scaler, series.values, series.offsets, train_ends, ids=series.ids,
+                       columns=(series.target, *series.features))
+    scaled = scale(series.values, series.offsets, stats)
+
+    def inputs(starts=None, ends=None, validation=True):
+        x, y, index = make_windows(scaled, series.offsets, T, K, starts=starts, ends=ends, ids=series.ids)
+        first, _ = window_rows(series.offsets, T, K, starts=starts, ends=ends)
+        future = series.times[first[:, None] + T + np.arange(K)]  # (W, K)
+        net_in, extra, anchor = model_inputs(x, future, window, cycles)
+        if not validation:
+            # Training windows need no volatility: its float64 temporaries were 1.4 GB of
+            # fit's 3 GB peak on 1,000 series x 2,000 rows (benchmarks/scale.py).
+            return net_in, y - anchor[:, None], extra
+        return net_in, y - anchor[:, None], extra, anchor, index, x[:, -1, 0], volatility(x)
+
+    x_train, y_train, e_train = inputs(ends=train_ends, validation=False)
+    x_val = y_val = e_val = None
+    if window.val_fraction > 0:
+        x_val, y_val, e_val, val_anchor, val_series, val_last, val_vol = inputs(starts=val_starts)
+    net = replace(net, inputs=x_train.shape[2], horizon=K, head_extra=e_train.shape[1])
+
+    started = time.perf_counter()
+    initial = init_params(net, np.random.default_rng(train.seed))
+    result = run_training(net, train, initial, x_train, y_train, x_val, y_val, on_epoch=on_epoch,
+                          extra_train=e_train, extra_val=e_val)
+    seconds = time.perf_counter() - started
+
+    layout = ParamLayout.for_spec(net)
+    params = {name: view.copy() for name, view in layout.views(result.params).items()}
+    metrics: dict[str, Any] = {
+        "train_windows": int(len(x_train)),
+        "val_windows": int(0 if x_val is None else len(x_val)),
+        "epochs_run": len(result.history),
+        "best_epoch": result.best_epoch,
+        "stopped_early": result.stopped_early,
+        "train_loss": result.history[-1].train_loss,
+        "val_loss": result.best_val_loss,
+        "train_seconds": round(seconds, 3),
+        "filled_values": series.filled,
+    }
+    intervals = None
+    if x_val is not None and y_val is not None and e_val is not None and len(x_val):
+        from rnncast.intervals import calibrate_levels
+        from rnncast.model import predict
+
+        val_pred = predict(net, params, x_val, e_val).astype(np.float64)  # (W, K), re-centred
+        _check_converged(val_pred, y_val, train)
+        intervals = calibrate_levels((y_val - val_pred) / val_vol[:, None])
+        metrics.update(validation_scores(val_pred, y_val, val_anchor, val_last, stats, val_series))
+    last = series.times[series.offsets[1:] - 1]
+    return Model(
+        net=net, window=window, train=train, params=params, scaler=stats, ids=series.ids,
+        target=series.target, features=series.features, time_col=series.time_col,
+        id_col=series.id_col, freq=series.freq, tz=series.tz,
+        history=last_windows(series.values, series.offsets, T, ids=series.ids, dtype=np.float64),
+        last_times=last, future_times=future_times(last, series.freq, K),
+        calendar=cycles, intervals=intervals, metrics=metrics, data_fingerprint=series.fingerprint(),
+    )
+
+
+def _check_converged(val_pred: np.ndarray, y_val: np.ndarray, train: TrainSpec) -> None:
+    """TrainingError when the validation forecasts are finite but absurd.
+
+    Weights blown up to 1e10 by a huge --lr forecast 1e10 for data near 10. In scaled
+    units targets move by about 1 (by their own size with --scaler none): errors
+    DIVERGED_RATIO times that are never a model worth writing.
+    """
+    error, moves = float(np.mean(np.abs(val_pred - y_val))), float(np.mean(np.abs(y_val)))
+    if not error <= DIVERGED_RATIO * (moves + 1.0):
+        raise TrainingError(
+            f"training diverged: on the validation windows the forecasts are off by {error:.3g} on average "
+            f"(scaled units), where the values move by {moves:.3g}; try a smaller --lr (now {train.lr:g})"
+            + (" or --clip 1" if not train.clip else ""))
+
+
+def validation_scores(pred: np.ndarray, y_val: np.ndarray, anchor: np.ndarray, last: np.ndarray,
+                      stats: ScalerStats, series_index: np.ndarray) -> dict[str, float]:
+    """MAE and RMSE on the validation windows in original units, and the naive forecast's.
+
+    pred and y_val are re-centred on `anchor` (each window's level, see rnncast.features);
+    `last` is each window's last input value, the naive forecast (scaled units).
+    """
+    from rnncast.metrics import mae, rmse
+    from rnncast.windows import unscale_target
+
+    level = anchor[:, None].astype(np.float64)
+    actual = unscale_target(y_val + level, series_index, stats)
+    pred = unscale_target(pred + level, series_index, stats)
+    naive = unscale_target(np.repeat(last[:, None].astype(np.float64), actual.shape[1], axis=1),
+                           series_index, stats)
+    return {
+        "val_mae": float(mae(actual, pred)),
+        "val_rmse": float(rmse(actual, pred)),
+        "naive_val_mae": float(mae(actual, naive)),
+        "naive_val_rmse": float(rmse(actual, naive)),
+    }

@@ -1,0 +1,138 @@
+"""The trained `Model` record and batch forecasting from it: windows in, forecasts and intervals out.
+
+`forecast_windows` is the one place a forecast is made, for `predict`, backtests, the
+adaptive intervals' replay and benchmarks alike. Small batches run the plain-NumPy
+forward pass (no Numba import: a fast `rnncast predict`), large ones the Numba kernels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from rnncast.config import NetSpec, TrainSpec, WindowSpec
+from rnncast.errors import ModelFileError
+from rnncast.version import __version__
+from rnncast.windows import ScalerStats
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    """A trained forecaster and everything needed to forecast with it, nothing else."""
+
+    net: NetSpec
+    window: WindowSpec  # resolved: lookback and horizon set
+    train: TrainSpec
+    params: dict[str, np.ndarray]  # PyTorch names + head.weight/head.bias, float32
+    scaler: ScalerStats  # (S, F) per known series
+    ids: tuple[str, ...]
+    target: str
+    features: tuple[str, ...]
+    time_col: str
+    id_col: str | None
+    freq: str
+    tz: str | None
+    history: np.ndarray  # (S, T, F) float64: each series' last lookback rows, original units
+    last_times: np.ndarray  # (S,) datetime64[ns]
+    future_times: np.ndarray  # (S, K) datetime64[ns]: the next horizon steps of each series
+    calendar: tuple[str, ...] = ()  # calendar cycles the head reads (rnncast.features)
+    # Split-conformal offsets per unit of window volatility (rnncast.features.volatility),
+    # scaled units: (2, 99, K) = lower/upper for levels 1..99 %. Never changed after the
+    # fit: forecasts from newer data multiply them by a factor (rnncast.adapt).
+    intervals: np.ndarray | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    data_fingerprint: str = ""
+    version: str = __version__
+
+    @property
+    def lookback(self) -> int:
+        """T: the rows of history each forecast reads."""
+        return self.window.steps[0]
+
+
+def known_series(model: Model, ids: Sequence[str]) -> list[int | None]:
+    """For each id, the model's index of that series (None: a series the model never saw)."""
+    if model.id_col is None:
+        return [0 for _ in ids]  # a single-series model: new data is the same series
+    index = {name: s for s, name in enumerate(model.ids)}
+    return [index.get(name) for name in ids]
+
+
+def predict(net: NetSpec, params: dict[str, np.ndarray], net_in: np.ndarray, extra: np.ndarray) -> np.ndarray:
+    """Small batches in NumPy (no Numba import: a fast `rnncast predict`), large ones in the kernels."""
+    from rnncast import inference
+
+    if net_in.shape[0] * net_in.shape[1] <= inference.SMALL_BATCH:
+        return inference.predict(net, params, net_in, extra)
+    from rnncast.model import predict as kernel_predict
+
+    return kernel_predict(net, params, net_in, extra)
+
+
+# Damaged weights (or data beyond float32) overflow in here; `forecast` checks the result
+# for NaN and inf and says so in one line, to which NumPy's warnings would add noise.
+@np.errstate(over="ignore", invalid="ignore")
+def forecast_windows(model: Model, history: np.ndarray, future: np.ndarray, stats: ScalerStats | None = None,
+                     series_index: np.ndarray | None = None, *, levels: Sequence[int] = (),
+                     scales: Mapping[int, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Forecast many windows at once: the batch form of `rnncast.api.forecast`.
+
+    history (N, T, F) input windows in original units; future (N, K) the timestamps of
+    each window's forecast steps; each window is scaled with series `series_index[n]` of
+    `stats` (default: the model's scaler, window n = series n). Returns {"forecast": (N, K),
+    "lower_L": ..., "upper_L": ...} in original units, for levels the model calibrated
+    (checked by rnncast.intervals.usable_levels). scales {L: (N,)} widens (> 1) or narrows
+    (< 1) each window's level-L interval about its forecast (rnncast.adapt); default 1,
+    the intervals as calibrated.
+    """
+    from rnncast.features import model_inputs, volatility
+
+    stats = model.scaler if stats is None else stats
+    index = np.arange(len(history)) if series_index is None else np.asarray(series_index)
+    windows = stats.windows(history, index).astype(np.float32)  # (N, T, F)
+    net_in, extra, anchor = model_inputs(windows, future, model.window, model.calendar)
+    centred = predict(model.net, model.params, net_in, extra).astype(np.float64)  # (N, K)
+    level = anchor[:, None].astype(np.float64)
+    loc, scale = stats.loc[index, :1], stats.scale[index, :1]  # (N, 1)
+
+    def original(scaled: np.ndarray) -> np.ndarray:
+        return (scaled + level) * scale + loc
+
+    out = {"forecast": original(centred)}
+    if not levels:
+        return out
+    assert model.intervals is not None, "levels must come from rnncast.intervals.usable_levels"
+    vol = volatility(windows)[:, None]  # (N, 1)
+    for lv in levels:
+        # Offsets from the forecast, per unit of the window's spread, times the adaptive scale.
+        width = vol if scales is None else vol * np.asarray(scales[lv], dtype=np.float64)[:, None]
+        out[f"lower_{lv}"] = original(centred + width * model.intervals[0, lv - 1])
+        out[f"upper_{lv}"] = original(centred + width * model.intervals[1, lv - 1])
+    return out
+
+
+# A forecast this many times farther from zero than its series' history (plus one
+# standard deviation) ever went comes from damaged or diverged weights.
+IMPLAUSIBLE_RATIO = 1e6
+
+
+def check_plausible(ids: Sequence[str], history: np.ndarray, scale: np.ndarray, forecast: np.ndarray) -> None:
+    """ModelFileError naming the first forecast (S, K) far beyond its history (S, T) and scale (S,)."""
+    reach = np.abs(history).max(axis=1) + scale  # (S,)
+    beyond = np.abs(forecast) > IMPLAUSIBLE_RATIO * reach[:, None]
+    if beyond.any():
+        s, k = (int(v) for v in np.argwhere(beyond)[0])
+        raise ModelFileError(
+            f"the model forecast {forecast[s, k]:.4g} for series {ids[s]!r}, whose recent values stay within "
+            f"+-{np.abs(history[s]).max():.4g}: the weights are damaged or training diverged; fit it again")
+
+
+def check_finite(table: Mapping[str, np.ndarray]) -> None:
+    """ModelFileError naming the first float column of a forecast table holding NaN or inf."""
+    for name, column in table.items():
+        if column.dtype.kind == "f" and not np.isfinite(column).all():
+            raise ModelFileError(f"the model produced non-finite values in {name!r}; "
+                                 "fit it again (the weights may be damaged)")

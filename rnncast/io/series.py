@@ -1,0 +1,149 @@
+"""Read a file into a SeriesSet: the pipeline that runs sources, columns, times, cadence and grid in turn."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import IO
+
+import numpy as np
+
+from rnncast.config import FILLS
+from rnncast.errors import ConfigError, DataError
+from rnncast.io.cadence import infer_frequency, normalise_freq
+from rnncast.io.columns import pick_columns, reject_inf, series_codes, to_float
+from rnncast.io.grid import fill_missing, regular_grid
+from rnncast.io.sources import load_table, read_bytes
+from rnncast.io.times import parse_times, reject_duplicates
+
+
+@dataclass(frozen=True, eq=False)
+class SeriesSet:
+    """One or many time series on a shared regular frequency, stacked row-wise.
+
+    values (N, F) float64: column 0 the target, then `features` in order; finite.
+    offsets (S+1,) int64: series s is rows offsets[s]:offsets[s+1], sorted by time.
+    ids: the S series ids as strings (one id equal to `target` without an id column).
+    times (N,) datetime64[ns]: naive wall-clock times in zone `tz` (None: no zone given).
+    freq: a pandas offset alias ("D", "B", "h", "MS", ...), inferred or as given.
+    filled: how many values (cells of `values`) were made up: inserted gaps plus missing
+    values filled by the fill policy. source: the path as given ("-" for stdin).
+    made_up (N,) bool: rows whose target was made up (None: none, or not known).
+    eq=False: instances hold arrays, so they compare by identity.
+    """
+
+    values: np.ndarray
+    offsets: np.ndarray
+    ids: tuple[str, ...]
+    times: np.ndarray
+    freq: str
+    tz: str | None
+    target: str
+    features: tuple[str, ...]
+    time_col: str
+    id_col: str | None
+    filled: int
+    source: str
+    made_up: np.ndarray | None = None
+
+    def in_zone(self, tz: str | None) -> SeriesSet:
+        """These series with their wall-clock times moved to zone `tz` (a model's).
+
+        A model's timestamps (its last fitted row, its forecast times) are wall-clock times
+        in its own zone; data written in another zone must be read in that one, or rows would
+        count as new or old by the zones' difference and forecasts be labelled off by it.
+        Unchanged when either zone is unknown (naive times).
+        """
+        if tz is None or self.tz is None or self.tz == tz:
+            return self
+        import pandas as pd
+
+        try:
+            moved = pd.DatetimeIndex(self.times).tz_localize(self.tz).tz_convert(tz).tz_localize(None)
+        except Exception as error:  # ambiguous or missing wall-clock times at a DST change
+            raise DataError(f"{self.source}: cannot move its times from zone {self.tz} to the model's zone "
+                            f"{tz} ({error}); write the data in zone {tz}") from None
+        return replace(self, times=np.asarray(moved.as_unit("ns").values), tz=tz)
+
+    def fingerprint(self) -> str:
+        """"sha256:..." of the values, series bounds, times and ids: which data a model was fitted on."""
+        digest = hashlib.sha256()
+        for part in (self.values, self.offsets, self.times.view(np.int64)):
+            digest.update(np.ascontiguousarray(part).tobytes())
+        digest.update("\x1f".join(self.ids).encode())
+        return "sha256:" + digest.hexdigest()
+
+
+def read_series(
+    source: str | os.PathLike[str],
+    *,
+    target: str | None = None,
+    time_col: str | None = None,
+    id_col: str | None = None,
+    features: Sequence[str] = (),
+    freq: str | None = None,
+    fill: str = "interpolate",
+    stdin: IO[bytes] | None = None,
+) -> SeriesSet:
+    """Read a CSV, CSV.gz or Parquet file ("-": CSV from `stdin`, default sys.stdin.buffer).
+
+    The format is recognised by content (Parquet and gzip magic bytes), the encoding is
+    UTF-8 (BOM or not) with a Latin-1 fallback, the separator comma, semicolon or tab.
+    Columns not given are detected: the time column by name (date, time, timestamp, ds,
+    ...) then by content; the target as the only numeric column left. With `id_col`,
+    each id is its own series. `freq` (a pandas alias) is inferred when not given; all
+    series must share it. Missing timestamps on the grid are inserted and, like empty
+    cells, filled by `fill`: "interpolate" (linear in time, ends take the nearest value),
+    "ffill" (then back-fill at the start) or "error".
+
+    Time zones: timestamps with UTC offsets are kept as wall-clock time in the first
+    row's offset (tz "+01:00", "UTC", or a Parquet column's zone name). When offsets vary
+    (daylight saving) and every timestamp is a midnight, the calendar dates are kept as
+    written instead, so daily data stays daily.
+
+    Raises DataError (file or data unusable) or ConfigError (bad option), one line each.
+    """
+    if fill not in FILLS:
+        raise ConfigError(f"--fill must be one of {', '.join(FILLS)}, got {fill!r}")
+    features = (features,) if isinstance(features, str) else tuple(features)
+    raw, name, suffix = read_bytes(source, stdin)
+    table = load_table(raw, name, suffix)
+    roles = pick_columns(table, target=target, time_col=time_col, id_col=id_col, features=features)
+    times, tz = parse_times(table, roles.time_col)
+    codes, ids = series_codes(table, roles.id_col, roles.target)
+    columns = (roles.target, *roles.features)
+    values = np.column_stack([to_float(table, c) for c in columns])
+    reject_inf(table, values, columns)
+
+    ticks = times.view(np.int64)
+    order = np.arange(len(ticks))
+    step = np.diff(codes)
+    if not ((step > 0) | ((step == 0) & (np.diff(ticks) >= 0))).all():
+        order = np.lexsort((ticks, codes))  # stable: by series, then time
+    codes, ticks, values = codes[order], ticks[order], values[order]
+    offsets = np.zeros(len(ids) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(codes, minlength=len(ids)), out=offsets[1:])
+    reject_duplicates(table, ticks, codes, order, ids, roles.id_col)
+
+    alias = normalise_freq(freq) if freq is not None else infer_frequency(table, ticks, offsets, ids)
+    grid = regular_grid(table, ticks, offsets, order, ids, alias)
+    filled_values = grid.values_from(values)
+    missing = np.isnan(filled_values)
+    fill_missing(table, filled_values, missing, grid, ids, columns, fill)
+    return SeriesSet(
+        values=np.ascontiguousarray(filled_values),
+        offsets=grid.offsets,
+        ids=ids,
+        times=grid.ticks.view("datetime64[ns]"),
+        freq=alias,
+        tz=tz,
+        target=roles.target,
+        features=roles.features,
+        time_col=roles.time_col,
+        id_col=roles.id_col,
+        filled=int(missing.sum()),
+        source=os.fspath(source),
+        made_up=missing[:, 0].copy(),
+    )

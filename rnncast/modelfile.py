@@ -1,0 +1,140 @@
+"""A `Model` to and from one file: the header's fields, the arrays' names, the checks made on loading.
+
+The bytes (preamble, JSON header, aligned arrays, checksum) are rnncast.format's; the
+atomic replace is rnncast.atomic's. Loading never runs code from the file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+
+from rnncast.config import NetSpec, TrainSpec, WindowSpec
+from rnncast.errors import ConfigError, ModelFileError
+from rnncast.forecaster import Model
+from rnncast.intervals import LEVELS
+from rnncast.windows import ScalerStats
+
+MODEL_KIND = "rnncast-model"
+
+
+def save_model(model: Model, path: str | os.PathLike[str]) -> None:
+    """Write the model to one file, atomically."""
+    from rnncast.format import save_model as save_file
+
+    header = {
+        "kind": MODEL_KIND,
+        "rnncast_version": model.version,
+        "net": asdict(model.net),
+        "window": asdict(model.window),
+        "train": asdict(model.train),
+        "scaler": model.scaler.kind,
+        "ids": list(model.ids),
+        "columns": {"target": model.target, "features": list(model.features),
+                    "time": model.time_col, "id": model.id_col},
+        "freq": model.freq,
+        "tz": model.tz,
+        "calendar": list(model.calendar),
+        "interval_levels": [int(LEVELS[0]), int(LEVELS[-1])] if model.intervals is not None else None,
+        "metrics": model.metrics,
+        "intervals": describe_intervals(model),
+        "data_fingerprint": model.data_fingerprint,
+    }
+    arrays = {f"weights/{name}": value for name, value in model.params.items()}
+    arrays.update({
+        "scaler/loc": model.scaler.loc,
+        "scaler/scale": model.scaler.scale,
+        "history/values": model.history,
+        "history/last_times": model.last_times.view(np.int64),
+        "history/future_times": model.future_times.view(np.int64),
+    })
+    if model.intervals is not None:
+        arrays["intervals/offsets"] = model.intervals
+    save_file(path, header, arrays)
+
+
+def load_model(path: str | os.PathLike[str]) -> Model:
+    """Read a model file written by `save_model`, or ModelFileError saying why it cannot be used."""
+    from rnncast.format import load_model as load_file
+    from rnncast.params import ParamLayout
+
+    header, arrays = load_file(path)
+    try:
+        if header.get("kind") != MODEL_KIND:
+            raise KeyError("kind")
+        net = NetSpec(**header["net"])
+        layout = ParamLayout.for_spec(net)
+        params = {name: arrays[f"weights/{name}"].astype(np.float32) for name in layout.names}
+        for name, shape in zip(layout.names, layout.shapes):
+            if params[name].shape != shape:
+                raise ValueError(f"weight {name} has shape {params[name].shape}, expected {shape}")
+        columns = header["columns"]
+        model = Model(
+            net=net, window=WindowSpec(**header["window"]), train=TrainSpec(**header["train"]),
+            params=params,
+            scaler=ScalerStats(header["scaler"], arrays["scaler/loc"], arrays["scaler/scale"]),
+            ids=tuple(header["ids"]), target=columns["target"], features=tuple(columns["features"]),
+            time_col=columns["time"], id_col=columns["id"], freq=header["freq"], tz=header["tz"],
+            history=arrays["history/values"],
+            last_times=arrays["history/last_times"].view("datetime64[ns]"),
+            future_times=arrays["history/future_times"].view("datetime64[ns]"),
+            calendar=tuple(header.get("calendar", ())),
+            intervals=arrays.get("intervals/offsets"),
+            metrics=header.get("metrics", {}), data_fingerprint=header.get("data_fingerprint", ""),
+            version=header.get("rnncast_version", "?"),
+        )
+        check_loaded(model)
+        return model
+    except (KeyError, TypeError, ValueError, ConfigError) as exc:
+        raise ModelFileError(f"{path} is not a usable rnncast model ({exc}); fit it again") from exc
+
+
+def check_loaded(model: Model) -> None:
+    """ValueError unless the arrays agree in shape and hold finite numbers and real times.
+
+    The checksum proves the file is as written, not that what was written makes sense
+    (a bug, or a file edited through the API): never forecast from such a model.
+    """
+    S, T, K, F = len(model.ids), model.lookback, model.net.horizon, 1 + len(model.features)
+    for name, array, shape in [("history/values", model.history, (S, T, F)),
+                               ("history/last_times", model.last_times, (S,)),
+                               ("history/future_times", model.future_times, (S, K)),
+                               ("scaler/loc", model.scaler.loc, (S, F))]:
+        if array.shape != shape:
+            raise ValueError(f"{name} has shape {array.shape}, expected {shape} for {S} series")
+    if model.intervals is not None and model.intervals.shape != (2, len(LEVELS), K):
+        raise ValueError(f"intervals/offsets has shape {model.intervals.shape}, expected {(2, len(LEVELS), K)}")
+    for name, weights in model.params.items():
+        if not np.isfinite(weights).all():
+            raise ValueError(f"weight {name} holds NaN or infinity")
+    if not np.isfinite(model.history).all():
+        raise ValueError("the stored history holds NaN or infinity")
+    if np.isnat(model.last_times).any() or np.isnat(model.future_times).any():
+        raise ValueError("a stored timestamp is missing (NaT)")
+
+
+def describe_intervals(model: Model) -> dict[str, Any] | None:
+    """Calibrated 80 % and 95 % interval offsets per horizon step for series 0's stored history."""
+    from rnncast.features import volatility
+
+    if model.intervals is None:
+        return None
+    history = model.scaler.windows(model.history[:1], np.arange(1))
+    scale = float(model.scaler.scale[0, 0]) * float(volatility(history)[0])
+    return {
+        "method": "split conformal on validation residuals per horizon step, scaled by each window's volatility; "
+                  "with newer data, also by their misses on it (adaptive conformal)",
+        "levels": "1..99 %",
+        **{f"{lv}%": {"lower": [_json_offset(v, scale) for v in model.intervals[0, lv - 1]],
+                      "upper": [_json_offset(v, scale) for v in model.intervals[1, lv - 1]]}
+           for lv in (80, 95)},
+    }
+
+
+def _json_offset(value: float, scale: float) -> float | None:
+    # Too few validation windows leave a level unbounded (+-inf, see rnncast.intervals);
+    # JSON has no infinity, so the header says null.
+    return round(float(value) * scale, 6) if np.isfinite(value) else None
