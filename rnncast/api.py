@@ -122,7 +122,7 @@ def _history_from(model: Model, series: SeriesSet
 
     T = model.lookback
     # float64, as the stored history: float32 would turn values beyond 3.4e38 into inf.
-    history = last_windows(series.values, series.offsets, T, ids=series.ids, dtype=np.float64)
+    history = last_windows(series.values, series.offsets, T, ids=series.ids, dtype=np.float64, pad=True)
     own = fit_scaler(model.window.scaler, series.values, series.offsets, series.offsets[1:], ids=series.ids,
                      columns=(series.target, *series.features))
     loc, scale = own.loc.copy(), own.scale.copy()

@@ -79,6 +79,8 @@ class TrainSpec:
     patience: int = 5
     seed: int = 0
     huber_delta: float = 1.0
+    # Windows sampled per epoch (0: all): bounds each epoch's work on large panels.
+    windows_per_epoch: int = 16_384
 
     def __post_init__(self) -> None:
         _require(self.loss in LOSSES, f"--loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
@@ -89,6 +91,8 @@ class TrainSpec:
         _require(self.clip >= 0, f"--clip must be >= 0 (0 turns clipping off), got {self.clip}")
         _require(self.patience >= 0, f"--patience must be >= 0 (0 turns early stopping off), got {self.patience}")
         _require(self.huber_delta > 0, f"the Huber delta must be positive, got {self.huber_delta}")
+        _require(self.windows_per_epoch >= 0,
+                 f"--windows-per-epoch must be >= 0 (0: every window), got {self.windows_per_epoch}")
 
 
 @dataclass(frozen=True)

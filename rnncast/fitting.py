@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from rnncast.config import NetSpec, TrainSpec, WindowSpec
-from rnncast.errors import TrainingError
+from rnncast.errors import DataError, TrainingError
 from rnncast.forecaster import Model
 from rnncast.io import SeriesSet
 from rnncast.windows import ScalerStats
@@ -31,20 +31,20 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
     from rnncast.frequency import calendar_cycles, future_times
     from rnncast.params import ParamLayout, init_params
     from rnncast.train import train as run_training
-    from rnncast.windows import fit_scaler, last_windows, make_windows, scale, train_val_split, window_rows
+    from rnncast.windows import fit_scaler, last_windows, padded_windows, scale, spare_split
 
     window = window.resolved(series.freq)
     T, K = window.steps
     cycles = calendar_cycles(series.freq) if window.calendar == "auto" else ()
-    train_ends, val_starts = train_val_split(series.offsets, window.val_fraction, T, K, ids=series.ids)
+    train_ends, validated = spare_split(series.offsets, window.val_fraction, T, K)
     stats = fit_scaler(window.scaler, series.values, series.offsets, train_ends, ids=series.ids,
                        columns=(series.target, *series.features))
     scaled = scale(series.values, series.offsets, stats)
+    starts, ends = series.offsets[:-1], series.offsets[1:]
 
-    def inputs(starts=None, ends=None, validation=True):
-        x, y, index = make_windows(scaled, series.offsets, T, K, starts=starts, ends=ends, ids=series.ids)
-        first, _ = window_rows(series.offsets, T, K, starts=starts, ends=ends)
-        future = series.times[first[:, None] + T + np.arange(K)]  # (W, K)
+    def inputs(first, last, validation=True):
+        x, y, index, t = padded_windows(scaled, series.offsets, T, K, first, last)
+        future = series.times[t[:, None] + np.arange(K)]  # (W, K)
         net_in, extra, anchor = model_inputs(x, future, window, cycles)
         if not validation:
             # Training windows need no volatility: its float64 temporaries were 1.4 GB of
@@ -52,10 +52,19 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
             return net_in, y - anchor[:, None], extra
         return net_in, y - anchor[:, None], extra, anchor, index, x[:, -1, 0], volatility(x)
 
-    x_train, y_train, e_train = inputs(ends=train_ends, validation=False)
+    # Training windows: every first target row with a full lookback before it; a series
+    # too short for one also trains on windows whose inputs are padded (at least one real row).
+    padded = train_ends - starts < T + K
+    first_target = np.where(padded, starts + 1, starts + T)
+    x_train, y_train, e_train = inputs(first_target, train_ends - K, validation=False)
+    if not len(x_train):
+        need = int(K + 1)
+        raise DataError(f"{series.source}: no series has the {need} rows that one training window needs "
+                        f"(a row of history and {K} to forecast); use a shorter --horizon or more data")
     x_val = y_val = e_val = None
-    if window.val_fraction > 0:
-        x_val, y_val, e_val, val_anchor, val_series, val_last, val_vol = inputs(starts=val_starts)
+    if validated.any():
+        x_val, y_val, e_val, val_anchor, val_series, val_last, val_vol = inputs(
+            np.where(validated, train_ends, ends), ends - K)
     net = replace(net, inputs=x_train.shape[2], horizon=K, head_extra=e_train.shape[1])
 
     started = time.perf_counter()
@@ -67,6 +76,8 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
     layout = ParamLayout.for_spec(net)
     params = {name: view.copy() for name, view in layout.views(result.params).items()}
     metrics: dict[str, Any] = {
+        "padded_series": int((padded & (train_ends - starts > K)).sum()),
+        "unvalidated_series": int((~validated).sum()) if window.val_fraction > 0 else 0,
         "train_windows": int(len(x_train)),
         "val_windows": int(0 if x_val is None else len(x_val)),
         "epochs_run": len(result.history),
@@ -91,7 +102,7 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
         net=net, window=window, train=train, params=params, scaler=stats, ids=series.ids,
         target=series.target, features=series.features, time_col=series.time_col,
         id_col=series.id_col, freq=series.freq, tz=series.tz,
-        history=last_windows(series.values, series.offsets, T, ids=series.ids, dtype=np.float64),
+        history=last_windows(series.values, series.offsets, T, ids=series.ids, dtype=np.float64, pad=True),
         last_times=last, future_times=future_times(last, series.freq, K),
         calendar=cycles, intervals=intervals, metrics=metrics, data_fingerprint=series.fingerprint(),
     )

@@ -146,16 +146,24 @@ def train(spec: NetSpec, tspec: TrainSpec, params: np.ndarray,
     best = np.inf
     since_best = 0
     n = len(x_train)
+    # An epoch is at most windows_per_epoch windows sampled afresh, and early stopping
+    # reads a fixed sample of as many validation windows: the work per epoch does not grow
+    # with the panel. Fewer windows than that: every one, as before.
+    cap = tspec.windows_per_epoch or n
+    if has_val and x_val is not None and y_val is not None and len(x_val) > cap:
+        keep = np.sort(np.random.default_rng([tspec.seed, 1]).choice(len(x_val), cap, replace=False))
+        x_val, y_val = x_val[keep], y_val[keep]
+        extra_val = None if extra_val is None else extra_val[keep]
     for epoch in range(1, tspec.epochs + 1):
         started = time.perf_counter()
-        order = rng.permutation(n)
+        order = rng.permutation(n)[:cap]
         total = 0.0
-        for start in range(0, n, tspec.batch_size):
+        for start in range(0, len(order), tspec.batch_size):
             idx = order[start : start + tspec.batch_size]
             x = np.ascontiguousarray(x_train[idx].transpose(1, 0, 2))  # (T, B, I)
             extra = None if extra_train is None else extra_train[idx]
             total += step(x, y_train[idx], extra) * len(idx)
-        train_loss = total / n
+        train_loss = total / len(order)
         if not np.all(np.isfinite(step.params)):
             raise TrainingError(f"training diverged (non-finite weights in epoch {epoch}); try a smaller --lr")
         val_loss = (evaluate_loss(spec, step.params, x_val, y_val, tspec.loss, tspec.huber_delta, extra_val)
@@ -171,7 +179,8 @@ def train(spec: NetSpec, tspec: TrainSpec, params: np.ndarray,
         else:
             since_best += 1
         seconds = time.perf_counter() - started
-        report = EpochReport(epoch, tspec.epochs, train_loss, val_loss, n / seconds, seconds, result.best_epoch)
+        report = EpochReport(epoch, tspec.epochs, train_loss, val_loss, len(order) / seconds, seconds,
+                             result.best_epoch)
         result.history.append(report)
         if on_epoch is not None:
             on_epoch(report)

@@ -207,6 +207,45 @@ def train_val_split(
     return train_ends, train_ends - lookback
 
 
+def spare_split(offsets: np.ndarray, val_fraction: float, lookback: int, horizon: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(train_ends (S,), validated (S,) bool): validation takes from each series only what it can spare.
+
+    A series of n rows keeps v = max(horizon, round(val_fraction * n)) rows for validation,
+    as `train_val_split` does, when the n - v rows left still hold lookback + horizon;
+    a series too short for that keeps every row for training and is not validated.
+    Nothing is ever too short here: short series are trained on padded windows
+    (`padded_windows`).
+    """
+    offsets = _check_offsets(offsets)
+    _check_steps(lookback, horizon)
+    if not 0.0 <= val_fraction < 1.0:
+        raise ConfigError(f"--val-fraction must be in [0, 1), got {val_fraction}")
+    lengths = np.diff(offsets)
+    n_val = np.maximum(horizon, np.rint(val_fraction * lengths).astype(np.int64)) if val_fraction > 0 else 0 * lengths
+    validated = (n_val > 0) & (lengths - n_val >= lookback + horizon)
+    return offsets[1:] - np.where(validated, n_val, 0), validated
+
+
+def padded_windows(values: np.ndarray, offsets: np.ndarray, lookback: int, horizon: int,
+                   first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Windows whose first target row t runs over first[s]..last[s] (inclusive) in series s.
+
+    Returns X (W, T, F) float32, Y (W, K) float32, series (W,) and t (W,), ordered by series
+    then time. Input rows before a series' first row repeat that first row (edge
+    padding), so a series shorter than lookback + horizon still gives windows; targets
+    are always real rows (the caller keeps t + horizon <= the series' end).
+    """
+    values, offsets = _check_values(values, offsets)
+    counts = np.maximum(np.asarray(last, dtype=np.int64) - first + 1, 0)
+    series = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+    t = np.repeat(first - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()), dtype=np.int64)
+    rows = np.maximum(t[:, None] - lookback + np.arange(lookback), offsets[:-1][series][:, None])  # (W, T)
+    x = values[rows].astype(np.float32)
+    y = values[t[:, None] + np.arange(horizon), 0].astype(np.float32)
+    return x, y, series, t
+
+
 def make_windows(
     values: np.ndarray,
     offsets: np.ndarray,
@@ -259,17 +298,22 @@ def window_rows(offsets: np.ndarray, lookback: int, horizon: int, *,
 
 def last_windows(
     values: np.ndarray, offsets: np.ndarray, lookback: int, *, ids: Sequence[str] | None = None,
-    dtype: type[np.floating] = np.float32,
+    dtype: type[np.floating] = np.float32, pad: bool = False,
 ) -> np.ndarray:
     """The last `lookback` rows of each series, (S, T, F) `dtype`: the input of a forecast.
 
     Pass dtype=np.float64 for values in original units, which float32 may not hold
     (beyond 3.4e38 they become inf; the scaled windows the network reads are float32).
+    With `pad`, a series shorter than lookback repeats its first row in front (as
+    `padded_windows` trains on); without, it raises DataError.
     """
     values, offsets = _check_values(values, offsets)
     _check_steps(lookback, 1)
-    _require_length(np.diff(offsets), lookback, ids, f"lookback {lookback}")
-    rows = offsets[1:, None] - lookback + np.arange(lookback)  # (S, T)
+    if not pad:
+        _require_length(np.diff(offsets), lookback, ids, f"lookback {lookback}")
+    if (np.diff(offsets) < 1).any():
+        raise DataError(f"series {_name(ids, int(np.flatnonzero(np.diff(offsets) < 1)[0]))} has no rows")
+    rows = np.maximum(offsets[1:, None] - lookback + np.arange(lookback), offsets[:-1, None])  # (S, T)
     return values[rows].astype(dtype)
 
 

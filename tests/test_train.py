@@ -95,3 +95,29 @@ def test_diverging_training_is_reported() -> None:
     with pytest.raises(TrainingError, match="diverged"):
         train(spec, TrainSpec(epochs=5, lr=1e30, clip=0.0), init_params(spec, np.random.default_rng(0)),
               x, y * 1e30, None, None)
+
+
+def test_an_epoch_trains_on_at_most_windows_per_epoch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The work per epoch is bounded however many windows there are; below the bound, every window."""
+    import rnncast.train as training
+
+    seen: list[int] = []
+    original = training.TrainStep.__call__
+
+    def counting(self, x, y, extra=None):
+        seen.append(x.shape[1])  # (T, B, I): B windows in this batch
+        return original(self, x, y, extra)
+
+    monkeypatch.setattr(training.TrainStep, "__call__", counting)
+    spec = NetSpec(cell="rnn", inputs=1, hidden=4, layers=1, horizon=4)
+    x, y = _sine_windows(400, 24, 4, seed=0)
+    xv, yv = _sine_windows(300, 24, 4, seed=1)
+    start = init_params(spec, np.random.default_rng(0))
+    train(spec, TrainSpec(epochs=3, batch_size=32, patience=0, windows_per_epoch=100), start, x, y, xv, yv)
+    assert sum(seen) == 3 * 100
+    seen.clear()
+    train(spec, TrainSpec(epochs=3, batch_size=32, patience=0, windows_per_epoch=0), start, x, y, xv, yv)
+    assert sum(seen) == 3 * 400
+    seen.clear()
+    train(spec, TrainSpec(epochs=3, batch_size=32, patience=0, windows_per_epoch=1000), start, x, y, xv, yv)
+    assert sum(seen) == 3 * 400

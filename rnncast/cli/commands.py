@@ -62,6 +62,7 @@ from rnncast.cli.options import (
     TimeCol,
     ValFraction,
     WeightDecay,
+    WindowsPerEpoch,
     check_output,
     default_output,
     find_model,
@@ -139,6 +140,7 @@ def fit(
     clip: Clip = TrainSpec.clip,
     patience: Patience = TrainSpec.patience,
     seed: Seed = TrainSpec.seed,
+    windows_per_epoch: WindowsPerEpoch = TrainSpec.windows_per_epoch,
     output: ModelOutput = None,
     quiet: Quiet = False,
 ) -> None:
@@ -255,6 +257,7 @@ def backtest(
     clip: Clip = TrainSpec.clip,
     patience: Patience = TrainSpec.patience,
     seed: Seed = TrainSpec.seed,
+    windows_per_epoch: WindowsPerEpoch = TrainSpec.windows_per_epoch,
     folds: Folds = BacktestSpec.folds,
     step: Step = None,
     test_size: TestSize = None,

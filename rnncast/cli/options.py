@@ -80,6 +80,8 @@ WeightDecay = Annotated[float, typer.Option(help="Decoupled weight decay (AdamW;
 Clip = Annotated[float, typer.Option(help="Gradient-norm clipping (0: off).")]
 Patience = Annotated[int, typer.Option(help="Stop after this many epochs without a better validation loss (0: never).")]
 Seed = Annotated[int, typer.Option(help="Random seed: the same seed and data give the same weights.")]
+WindowsPerEpoch = Annotated[int, typer.Option(
+    help="Windows sampled per epoch, and validation windows read for early stopping (0: all of them).")]
 
 # --------------------------------------------------------------- forecasts, reports
 

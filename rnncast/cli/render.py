@@ -83,6 +83,12 @@ def fit_summary(model: Model, path: Path) -> list[tuple[str, str]]:
     else:
         rows.append(("validation", "none (--val-fraction 0)"))
     rows.append(("windows", f"{m.get('train_windows', 0):,} training, {m.get('val_windows', 0):,} validation"))
+    if m.get("padded_series"):
+        rows.append(("short series", f"{m['padded_series']:,} shorter than lookback + horizon: trained on "
+                                     "windows padded with their first value"))
+    if m.get("unvalidated_series"):
+        rows.append(("not validated", f"{m['unvalidated_series']:,} series too short to spare validation rows "
+                                      "(all their rows train)"))
     rows.append(("training time", f"{m.get('train_seconds', 0.0):.1f} s"))
     return rows
 
