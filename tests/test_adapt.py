@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers import long_csv, run
 from rnncast import api
 from rnncast.adapt import MAX_SCALE, RATE, track_scale, track_scales
 from rnncast.config import NetSpec, ReadSpec, TrainSpec, WindowSpec
 from rnncast.io import read_series
-from test_cli import long_csv, run
 
 # --------------------------------------------------------------------- the recursion
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import signal
 import struct
 import subprocess
@@ -19,30 +18,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
+from helpers import ROOT, TINY, covariate_csv, daily_csv, env, fit_tiny, long_csv, run, series_values
 from rnncast import __version__, api, config
-from rnncast.cli import app
 
-ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_data"
 BRENT = SAMPLES / "brent_crude_daily.csv"
 OIL_LONG = SAMPLES / "oil_prices_long.csv"
-TINY = ["--epochs", "2", "--hidden", "8", "--lookback", "12", "--horizon", "4"]
 K = 4
-
-runner = CliRunner()
-
-
-def run(*args: str | os.PathLike[str], input: bytes | str | None = None):
-    result = runner.invoke(app, [os.fspath(a) for a in args], input=input)
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
-
-
-def env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
 
 
 def python(code: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -53,50 +36,8 @@ def python(code: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedPr
 # ------------------------------------------------------------------------------ data
 
 
-def series_values(n: int, phase: float = 0.0) -> np.ndarray:
-    t = np.arange(n)
-    return 10 + 2 * np.sin(2 * np.pi * t / 7 + phase) + 0.02 * t
-
-
-def daily_csv(path: Path, n: int = 90, start: str = "2024-01-01") -> Path:
-    dates = np.datetime64(start) + np.arange(n)
-    lines = ["date,value"] + [f"{d},{v:.4f}" for d, v in zip(dates, series_values(n))]
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-def long_csv(path: Path, ids: tuple[str, ...] = ("a", "b"), n: int = 80, start: str = "2024-01-01") -> Path:
-    lines = ["date,store,sales"]
-    for k, name in enumerate(ids):
-        dates = np.datetime64(start) + np.arange(n)
-        lines += [f"{d},{name},{v:.4f}" for d, v in zip(dates, series_values(n, phase=k))]
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
-def covariate_csv(path: Path, n: int = 90) -> Path:
-    dates = np.datetime64("2024-01-01") + np.arange(n)
-    y = series_values(n)
-    lines = ["date,value,temp,promo"] + [
-        f"{d},{v:.4f},{20 + np.cos(i / 5):.3f},{i % 3 == 0:d}" for i, (d, v) in enumerate(zip(dates, y))
-    ]
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
 def days_after(last: str, count: int, freq: str = "D") -> list[str]:
     return [d.strftime("%Y-%m-%d") for d in pd.date_range(last, periods=count + 1, freq=freq)[1:]]
-
-
-def fit_tiny(data: Path | str, out: Path, *extra: str, input: bytes | None = None) -> Path:
-    result = run("fit", data, *TINY, "-o", out, *extra, input=input)
-    assert result.exit_code == 0, result.stderr
-    return out
-
-
-@pytest.fixture(scope="module")
-def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("cli")
 
 
 @pytest.fixture(scope="module")
@@ -421,8 +362,9 @@ DATA_ERRORS = {
     "id not found": (DAILY_HEAD, ["--id-col", "store"], ["'store'", "--id-col", "not found"]),
     "non-numeric target": (DAILY_HEAD.replace("2024-01-05,5.5", "2024-01-05,abc"), [], ["row 6", "'abc'",
                                                                                         "not a number"]),
-    "too short": ("date,value\n" + "".join(f"2024-01-{d:02d},{d}\n" for d in range(1, 11)), [],
-                  ["10 rows", "needs at least 16"]),
+    # 4 rows: a series shorter than lookback + horizon is padded, but horizon 4 needs 5 rows to train on.
+    "too short": ("date,value\n" + "".join(f"2024-01-{d:02d},{d}\n" for d in range(1, 5)), [],
+                  ["no series has the 5 rows", "--horizon"]),
     "duplicate timestamps": (DAILY_HEAD.replace("2024-01-03,", "2024-01-02,"), [], ["duplicate timestamps",
                                                                                    "2024-01-02"]),
     "unparseable date": (DAILY_HEAD.replace("2024-01-07", "2024-13-45"), [], ["row 8", "'2024-13-45'",

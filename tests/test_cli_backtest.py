@@ -10,12 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from test_cli import TINY, covariate_csv, daily_csv, fit_tiny, long_csv, run
-
-
-@pytest.fixture(scope="module")
-def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("evaluation")
+from helpers import TINY, covariate_csv, daily_csv, fit_tiny, long_csv, run
 
 
 def test_predict_levels_add_nested_interval_columns(work: Path) -> None:

@@ -26,29 +26,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
+from helpers import daily_csv, env, run
 from rnncast import api, atomic
-from rnncast.cli import app
 from rnncast.format import load_model, save_model
-from test_cli import daily_csv
 
-ROOT = Path(__file__).resolve().parents[1]
 # About 1 s of training after about 1.5 s of start-up: kills land in every phase.
 SLOW_FIT = ["--epochs", "20", "--hidden", "32", "--lookback", "28", "--horizon", "7", "--patience", "0", "-q"]
 TINY = ["--epochs", "1", "--hidden", "4", "--lookback", "8", "--horizon", "3", "-q"]
 KILLS = 22
 
-runner = CliRunner()
-
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and file locks")
-
-
-def run(*args: str | os.PathLike[str]):
-    result = runner.invoke(app, [os.fspath(a) for a in args])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result
 
 
 def assert_user_error(result, *words: str) -> None:
@@ -59,10 +47,6 @@ def assert_user_error(result, *words: str) -> None:
     assert result.stdout == ""
     for word in words:
         assert word in lines[0], (word, lines[0])
-
-
-def env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
 
 
 def temporaries(folder: Path) -> list[str]:

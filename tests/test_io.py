@@ -22,10 +22,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers import ROOT
 from rnncast.errors import ConfigError, DataError
 from rnncast.io import SeriesSet, read_series, write_forecast
 
-ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
 SAMPLE_DATA = Path(__file__).resolve().parents[1] / "sample_data"
 

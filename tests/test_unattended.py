@@ -23,11 +23,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-TINY = ["--epochs", "2", "--hidden", "8", "--lookback", "12", "--horizon", "4"]
+from helpers import ROOT, TINY, daily_csv
+
 # Bytes that move a terminal's cursor, change colours or ring bells: everything below
 # space but newline and tab, and DEL. An ESC (0x1b) starts every colour code.
 CONTROL = set(range(32)) - {ord("\n"), ord("\t")} | {0x7F}
@@ -37,14 +36,6 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX file desc
 
 def control_bytes(data: bytes) -> list[str]:
     return sorted({f"0x{b:02x}" for b in data if b in CONTROL})
-
-
-def daily_csv(path: Path, n: int = 90) -> Path:
-    t = np.arange(n)
-    dates = np.datetime64("2024-01-01") + t
-    values = 10 + 2 * np.sin(2 * np.pi * t / 7) + 0.02 * t
-    path.write_text("date,value\n" + "".join(f"{d},{v:.4f}\n" for d, v in zip(dates, values)))
-    return path
 
 
 def block(folder: Path) -> None:

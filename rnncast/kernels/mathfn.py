@@ -20,7 +20,7 @@ from rnncast.kernels.jit import FASTMATH
 
 # tanh(x) ~ x * P(x^2) / Q(x^2) on [-9, 9], where float32 tanh is already +-1.
 # Odd-over-even minimax form as used by Eigen/XLA; max error ~2 ulp in float32
-# (checked against numpy in tests/test_engine.py).
+# (checked against numpy in tests/test_model.py).
 _CLAMP = 7.90531110763549805
 _A1 = 4.89352455891786e-03
 _A3 = 6.37261928875436e-04
