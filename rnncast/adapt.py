@@ -209,8 +209,11 @@ def interval_scales(model: Model, series: SeriesSet, levels: Sequence[int]) -> d
 
 def latest_scales(model: Model, series: SeriesSet, levels: Sequence[int],
                   notes: list[str] | None) -> dict[int, np.ndarray]:
-    """{L: (S,)} each series' interval scale at the end of `series`, noted in `notes`."""
-    per_row = interval_scales(model, series, levels)
+    """{L: (S,)} each series' interval scale at the end of `series` (in the model's zone), noted in `notes`.
+
+    `levels` must come from rnncast.intervals.usable_levels, as `rnncast.api.forecast` checks them.
+    """
+    per_row = series_scales(model, series, known_series(model, series.ids), levels)
     latest = {lv: np.array([scales[-1] for scales in per_row[lv]]) for lv in levels}
     new_rows = scored_rows(model, series, known_series(model, series.ids))
     adapted = [s for s, rows in enumerate(new_rows) if rows > 0]

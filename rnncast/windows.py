@@ -193,7 +193,7 @@ def train_val_split(
     if val_fraction == 0:
         ends = offsets[1:].copy()
         return ends, ends.copy()
-    n_val = np.maximum(horizon, np.rint(val_fraction * lengths).astype(np.int64))
+    n_val = _validation_rows(lengths, val_fraction, horizon)
     n_train = lengths - n_val
     short = np.flatnonzero(n_train < lookback + horizon)
     if short.size:
@@ -222,9 +222,16 @@ def spare_split(offsets: np.ndarray, val_fraction: float, lookback: int, horizon
     if not 0.0 <= val_fraction < 1.0:
         raise ConfigError(f"--val-fraction must be in [0, 1), got {val_fraction}")
     lengths = np.diff(offsets)
-    n_val = np.maximum(horizon, np.rint(val_fraction * lengths).astype(np.int64)) if val_fraction > 0 else 0 * lengths
+    n_val = _validation_rows(lengths, val_fraction, horizon)
     validated = (n_val > 0) & (lengths - n_val >= lookback + horizon)
     return offsets[1:] - np.where(validated, n_val, 0), validated
+
+
+def _validation_rows(lengths: np.ndarray, val_fraction: float, horizon: int) -> np.ndarray:
+    """(S,) rows each series sets aside for validation: max(horizon, round(val_fraction * n)), 0 without."""
+    if val_fraction == 0:
+        return np.zeros_like(lengths)
+    return np.maximum(horizon, np.rint(val_fraction * lengths).astype(np.int64))
 
 
 def padded_windows(values: np.ndarray, offsets: np.ndarray, lookback: int, horizon: int,
@@ -237,13 +244,37 @@ def padded_windows(values: np.ndarray, offsets: np.ndarray, lookback: int, horiz
     are always real rows (the caller keeps t + horizon <= the series' end).
     """
     values, offsets = _check_values(values, offsets)
-    counts = np.maximum(np.asarray(last, dtype=np.int64) - first + 1, 0)
-    series = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
-    t = np.repeat(first - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()), dtype=np.int64)
-    rows = np.maximum(t[:, None] - lookback + np.arange(lookback), offsets[:-1][series][:, None])  # (W, T)
-    x = values[rows].astype(np.float32)
-    y = values[t[:, None] + np.arange(horizon), 0].astype(np.float32)
+    t, series = _ranges(np.asarray(first, dtype=np.int64), np.asarray(last, dtype=np.int64) - first + 1)
+    x, y = _gather(values, offsets, t, series, lookback, horizon)
     return x, y, series, t
+
+
+def _ranges(lo: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(lo[s], lo[s] + 1, ..., lo[s] + counts[s] - 1 for every s in turn, the s of each): (W,), (W,)."""
+    counts = np.maximum(counts, 0)
+    series = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+    return np.repeat(lo - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()), dtype=np.int64), series
+
+
+def _gather(values: np.ndarray, offsets: np.ndarray, t: np.ndarray, series: np.ndarray, lookback: int,
+            horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    """X (W, T, F) float32 from rows t - T .. t - 1, Y (W, K) from rows t .. t + K - 1 (column 0).
+
+    Rows before a window's series starts are that series' first row (edge padding).
+    """
+    data = values.astype(np.float32)
+    if not len(t):  # no windows (and maybe fewer rows than one window's views need)
+        return np.empty((0, lookback, data.shape[1]), np.float32), np.empty((0, horizon), np.float32)
+    start = offsets[:-1][series]
+    whole = t - lookback >= start
+    x = np.empty((len(t), lookback, data.shape[1]), np.float32)
+    if whole.any():  # windows with a full history: strided views, no index array of W x T
+        x_view = sliding_window_view(data, lookback, axis=0)  # (N-T+1, F, T), no copy
+        x[whole] = x_view[t[whole] - lookback].transpose(0, 2, 1)
+    if not whole.all():
+        rows = np.maximum(t[~whole, None] - lookback + np.arange(lookback), start[~whole, None])
+        x[~whole] = data[rows]
+    return x, sliding_window_view(data[:, 0], horizon)[t]  # (N-K+1, K) view: targets are real rows
 
 
 def make_windows(
@@ -268,11 +299,7 @@ def make_windows(
     _check_steps(lookback, horizon)
     _require_length(np.diff(offsets), lookback + horizon, ids, f"lookback {lookback} + horizon {horizon}")
     first, series = window_rows(offsets, lookback, horizon, starts=starts, ends=ends)
-    data = values.astype(np.float32)
-    x_view = sliding_window_view(data, lookback, axis=0)  # (N-T+1, F, T), no copy
-    y_view = sliding_window_view(data[:, 0], horizon)  # (N-K+1, K), no copy
-    x = np.ascontiguousarray(x_view[first].transpose(0, 2, 1))  # (W, T, F)
-    y = y_view[first + lookback]  # (W, K)
+    x, y = _gather(values, offsets, first + lookback, series, lookback, horizon)
     return x, y, series
 
 
@@ -288,12 +315,8 @@ def window_rows(offsets: np.ndarray, lookback: int, horizon: int, *,
     hi = offsets[1:] if ends is None else np.asarray(ends, dtype=np.int64)
     if lo.shape != hi.shape or lo.shape != offsets[:-1].shape or (lo < offsets[:-1]).any() or (hi > offsets[1:]).any():
         raise ValueError("starts and ends must be (S,) row indices inside each series")
-    counts = np.maximum(hi - lo - lookback - horizon + 1, 0)
-    total = int(counts.sum())
-    series = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
     # First row of every window: each range's start plus 0, 1, 2, ... within the range.
-    first = np.repeat(lo - (np.cumsum(counts) - counts), counts) + np.arange(total, dtype=np.int64)
-    return first, series
+    return _ranges(lo, hi - lo - lookback - horizon + 1)
 
 
 def last_windows(
