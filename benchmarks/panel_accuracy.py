@@ -190,10 +190,13 @@ def run_rnncast(exe: str, csv: Path, workdir: Path, h: int, seed: int, extra: li
         log(f"rnncast fit failed (exit {fit.returncode}) after {result['fit_seconds']} s: {fit.stderr.strip()}")
         return result
     result["model_bytes"] = model.stat().st_size
-    predict_cmd = [exe, "predict", str(model), "-f", "csv"]
+    # With the 80 % and 95 % intervals when the model has them (not with --val-fraction 0).
+    predict_cmd = [exe, "predict", str(model), "-f", "csv", "--level", "80", "--level", "95"]
     started = time.perf_counter()
     pred = subprocess.run(predict_cmd, capture_output=True, text=True)
     result["predict_seconds"] = round(time.perf_counter() - started, 2)
+    if pred.returncode != 0 and "no calibrated intervals" in pred.stderr:
+        pred = subprocess.run(predict_cmd[:5], capture_output=True, text=True)
     if pred.returncode != 0:
         result.update(status="failed", stage="predict", exit_code=pred.returncode,
                       stderr=pred.stderr.strip()[-4000:])
@@ -209,18 +212,20 @@ def run_rnncast(exe: str, csv: Path, workdir: Path, h: int, seed: int, extra: li
     off = [sid for sid, ts in first.items() if sid in expected and not str(ts).startswith(expected[sid])]
     result.update(status="ok", forecast=_to_matrix(out, ids, h), misaligned_series=len(off),
                   unknown_series=int(len(set(out["series"]) - set(ids))))
+    result["bounds"] = {level: (_to_matrix(out, ids, h, f"lower_{level}"), _to_matrix(out, ids, h, f"upper_{level}"))
+                        for level in (80, 95) if f"lower_{level}" in out.columns}
     return result
 
 
-def _to_matrix(out: pd.DataFrame, ids: list[str], h: int) -> np.ndarray:
-    """Long forecasts (series, timestamp|ds, forecast) -> (S, h) in `ids` order; NaN where missing."""
+def _to_matrix(out: pd.DataFrame, ids: list[str], h: int, column: str = "forecast") -> np.ndarray:
+    """Long forecasts (series, timestamp|ds, `column`) -> (S, h) in `ids` order; NaN where missing."""
     time_col = "timestamp" if "timestamp" in out.columns else "ds"
     out = out.sort_values(["series", time_col])
     matrix = np.full((len(ids), h), np.nan)
     where = {sid: i for i, sid in enumerate(ids)}
     for sid, group in out.groupby("series", sort=False):
         if str(sid) in where:
-            values = group["forecast"].to_numpy(dtype=float)[:h]
+            values = group[column].to_numpy(dtype=float)[:h]
             matrix[where[str(sid)], :len(values)] = values
     return matrix
 
@@ -352,6 +357,10 @@ def main() -> int:
                             dict(zip(ids, lengths.tolist())))
         if "forecast" in r:
             forecasts["rnncast"] = r.pop("forecast")
+            actual = np.stack([series["xx"] for series in panel])
+            r["interval_coverage_%"] = {
+                str(level): round(100 * float(np.nanmean((actual >= lo) & (actual <= hi))), 2)
+                for level, (lo, hi) in r.pop("bounds", {}).items()}
         rnncast_info = {"executable": args.rnncast, "args": args.rnncast_args, **r}
         try:
             rnncast_info["version"] = subprocess.run([args.rnncast, "--version"], capture_output=True,

@@ -81,6 +81,9 @@ class TrainSpec:
     huber_delta: float = 1.0
     # Windows sampled per epoch (0: all): bounds each epoch's work on large panels.
     windows_per_epoch: int = 16_384
+    # After early stopping on the validation rows, train again on every row for the best
+    # epoch count: the model that forecasts has seen the most recent data.
+    refit_all: bool = True
 
     def __post_init__(self) -> None:
         _require(self.loss in LOSSES, f"--loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")

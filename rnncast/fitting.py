@@ -75,10 +75,25 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
 
     layout = ParamLayout.for_spec(net)
     params = {name: view.copy() for name, view in layout.views(result.params).items()}
+    refit_windows = 0
+    if train.refit_all and x_val is not None and len(x_val):
+        # The validation rows are the most recent: train again on every row, from the same
+        # start, for as many epochs as early stopping chose. Validation scores and the
+        # intervals stay those of the first model, on rows it did not train on.
+        whole = ends - starts < T + K
+        x_all, y_all, e_all = inputs(np.where(whole, starts + 1, starts + T), ends - K, validation=False)
+        final = run_training(net, replace(train, epochs=result.best_epoch, patience=0), initial, x_all, y_all,
+                             on_epoch=on_epoch, extra_train=e_all, final=True)
+        refit_windows = len(x_all)
+        seconds = time.perf_counter() - started
+        first_params, params = params, {name: view.copy() for name, view in layout.views(final.params).items()}
+    else:
+        first_params = params
     metrics: dict[str, Any] = {
         "padded_series": int((padded & (train_ends - starts > K)).sum()),
         "unvalidated_series": int((~validated).sum()) if window.val_fraction > 0 else 0,
         "train_windows": int(len(x_train)),
+        "refit_windows": int(refit_windows),
         "val_windows": int(0 if x_val is None else len(x_val)),
         "epochs_run": len(result.history),
         "best_epoch": result.best_epoch,
@@ -93,7 +108,7 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
         from rnncast.intervals import calibrate_levels
         from rnncast.model import predict
 
-        val_pred = predict(net, params, x_val, e_val).astype(np.float64)  # (W, K), re-centred
+        val_pred = predict(net, first_params, x_val, e_val).astype(np.float64)  # (W, K), re-centred
         _check_converged(val_pred, y_val, train)
         intervals = calibrate_levels((y_val - val_pred) / val_vol[:, None])
         metrics.update(validation_scores(val_pred, y_val, val_anchor, val_last, stats, val_series))

@@ -74,6 +74,7 @@ class EpochReport:
     windows_per_s: float
     seconds: float
     best_epoch: int
+    final: bool = False  # the last phase: every row, validation rows included, no early stopping
 
 
 @dataclass
@@ -128,7 +129,8 @@ def train(spec: NetSpec, tspec: TrainSpec, params: np.ndarray,
           x_train: np.ndarray, y_train: np.ndarray,
           x_val: np.ndarray | None = None, y_val: np.ndarray | None = None,
           on_epoch: Callable[[EpochReport], None] | None = None,
-          extra_train: np.ndarray | None = None, extra_val: np.ndarray | None = None) -> TrainResult:
+          extra_train: np.ndarray | None = None, extra_val: np.ndarray | None = None,
+          final: bool = False) -> TrainResult:
     """Train from `params` (flat, not modified) on windows (N, T, I) -> (N, K).
 
     extra_train, extra_val (N, E): the head's extra inputs per window, when spec.head_extra > 0.
@@ -180,7 +182,7 @@ def train(spec: NetSpec, tspec: TrainSpec, params: np.ndarray,
             since_best += 1
         seconds = time.perf_counter() - started
         report = EpochReport(epoch, tspec.epochs, train_loss, val_loss, len(order) / seconds, seconds,
-                             result.best_epoch)
+                             result.best_epoch, final)
         result.history.append(report)
         if on_epoch is not None:
             on_epoch(report)

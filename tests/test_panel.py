@@ -81,3 +81,24 @@ def test_long_series_windows_are_those_of_make_windows() -> None:
     np.testing.assert_array_equal(x, x_old)
     np.testing.assert_array_equal(y, y_old)
     np.testing.assert_array_equal(s, s_old)
+
+
+def test_the_final_model_trains_on_every_row_and_keeps_honest_scores() -> None:
+    """--refit-all: the validation rows train the forecasting model; scores and intervals stay the first fit's."""
+    panel = _panel((200, 300))
+    window, net = WindowSpec(lookback=24, horizon=6), NetSpec(hidden=8)
+    reports: list = []
+    both = api.fit(panel, window=window, net=net, train=TrainSpec(epochs=4, seed=0, patience=0),
+                   on_epoch=reports.append)
+    first_only = api.fit(panel, window=window, net=net, train=TrainSpec(epochs=4, seed=0, patience=0,
+                                                                         refit_all=False))
+    # Every window of the whole series, validation rows included: (n - 24 - 6 + 1) per series.
+    assert both.metrics["refit_windows"] == (200 - 29) + (300 - 29)
+    assert first_only.metrics["refit_windows"] == 0
+    final = [r for r in reports if r.final]
+    assert len(final) == both.metrics["best_epoch"] and len(reports) == 4 + len(final)
+    # Scored and calibrated by the first model, on rows it did not train on: the same as without the refit.
+    assert both.metrics["val_mae"] == first_only.metrics["val_mae"]
+    np.testing.assert_array_equal(both.intervals, first_only.intervals)
+    # The forecasting weights are the refit's.
+    assert not np.array_equal(both.params["head.weight"], first_only.params["head.weight"])

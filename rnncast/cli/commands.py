@@ -52,6 +52,7 @@ from rnncast.cli.options import (
     PredictHorizon,
     Quiet,
     Refit,
+    RefitAll,
     Report,
     ScalerOption,
     Season,
@@ -141,6 +142,7 @@ def fit(
     patience: Patience = TrainSpec.patience,
     seed: Seed = TrainSpec.seed,
     windows_per_epoch: WindowsPerEpoch = TrainSpec.windows_per_epoch,
+    refit_all: RefitAll = TrainSpec.refit_all,
     output: ModelOutput = None,
     quiet: Quiet = False,
 ) -> None:
@@ -258,6 +260,7 @@ def backtest(
     patience: Patience = TrainSpec.patience,
     seed: Seed = TrainSpec.seed,
     windows_per_epoch: WindowsPerEpoch = TrainSpec.windows_per_epoch,
+    refit_all: RefitAll = TrainSpec.refit_all,
     folds: Folds = BacktestSpec.folds,
     step: Step = None,
     test_size: TestSize = None,

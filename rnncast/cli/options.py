@@ -80,6 +80,9 @@ WeightDecay = Annotated[float, typer.Option(help="Decoupled weight decay (AdamW;
 Clip = Annotated[float, typer.Option(help="Gradient-norm clipping (0: off).")]
 Patience = Annotated[int, typer.Option(help="Stop after this many epochs without a better validation loss (0: never).")]
 Seed = Annotated[int, typer.Option(help="Random seed: the same seed and data give the same weights.")]
+RefitAll = Annotated[bool, typer.Option(
+    "--refit-all/--no-refit-all", help="After early stopping, train again on every row (the validation rows are the "
+    "newest) for the best epoch count; the reported validation error and the intervals stay the first fit's.")]
 WindowsPerEpoch = Annotated[int, typer.Option(
     help="Windows sampled per epoch, and validation windows read for early stopping (0: all of them).")]
 

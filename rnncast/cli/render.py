@@ -26,7 +26,8 @@ class PlainProgress:
     """One line per epoch on stderr: for logs, pipes and CI (no colour, no control characters)."""
 
     def __call__(self, report: EpochReport) -> None:
-        say(f"epoch {report.epoch}/{report.epochs}  train_loss {num(report.train_loss)}  "
+        phase = "refit on all rows: " if report.final else ""
+        say(f"{phase}epoch {report.epoch}/{report.epochs}  train_loss {num(report.train_loss)}  "
              f"val_loss {num(report.val_loss)}  "
              f"{report.windows_per_s:,.0f} windows/s  {report.seconds:.1f} s")
 
@@ -45,7 +46,7 @@ class RichProgress:
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
         self.progress = Progress(
-            TextColumn("epoch {task.completed}/{task.total}"),
+            TextColumn("{task.description} {task.completed}/{task.total}"),
             BarColumn(),
             TextColumn("train_loss {task.fields[train]}"),
             TextColumn("val_loss {task.fields[val]}"),
@@ -54,9 +55,11 @@ class RichProgress:
             TimeRemainingColumn(),
             console=Console(stderr=True),
         )
-        self.task = self.progress.add_task("fit", total=epochs, train="-", val="-", speed="-")
+        self.task = self.progress.add_task("epoch", total=epochs, train="-", val="-", speed="-")
 
     def __call__(self, report: EpochReport) -> None:
+        if report.final:  # the last phase restarts the count: its own total, its own name
+            self.progress.update(self.task, description="refit on all rows, epoch", total=report.epochs)
         self.progress.update(self.task, completed=report.epoch, train=num(report.train_loss),
                              val=num(report.val_loss),
                              speed=f"{report.windows_per_s:,.0f}")
@@ -83,6 +86,9 @@ def fit_summary(model: Model, path: Path) -> list[tuple[str, str]]:
     else:
         rows.append(("validation", "none (--val-fraction 0)"))
     rows.append(("windows", f"{m.get('train_windows', 0):,} training, {m.get('val_windows', 0):,} validation"))
+    if m.get("refit_windows"):
+        rows.append(("refit", f"{m.get('best_epoch', '?')} epochs on all {m['refit_windows']:,} windows "
+                              "(the validation scores are the first fit's)"))
     if m.get("padded_series"):
         rows.append(("short series", f"{m['padded_series']:,} shorter than lookback + horizon: trained on "
                                      "windows padded with their first value"))
