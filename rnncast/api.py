@@ -37,14 +37,18 @@ __all__ = ["Model", "backtest", "describe", "fit", "forecast", "forecast_windows
            "read", "save", "save_report", "write_forecast"]
 
 
-def read(data: Data, spec: ReadSpec = ReadSpec(), stdin: IO[bytes] | None = None) -> SeriesSet:
-    """`data` as a SeriesSet: a path ("-" for stdin) is read with `spec`; a SeriesSet is returned as it is."""
+def read(data: Data, spec: ReadSpec = ReadSpec(), stdin: IO[bytes] | None = None, *,
+         for_model: bool = False) -> SeriesSet:
+    """`data` as a SeriesSet: a path ("-" for stdin) is read with `spec`; a SeriesSet is returned as it is.
+
+    `for_model`: `spec` holds a fitted model's columns (new data for `forecast`), and errors say so.
+    """
     if isinstance(data, SeriesSet):
         return data
     from rnncast.io import read_series
 
     return read_series(data, target=spec.target, time_col=spec.time_col, id_col=spec.id_col,
-                       features=spec.features, freq=spec.freq, fill=spec.fill, stdin=stdin)
+                       features=spec.features, freq=spec.freq, fill=spec.fill, stdin=stdin, for_model=for_model)
 
 
 def fit(data: Data, *, read_spec: ReadSpec = ReadSpec(), window: WindowSpec = WindowSpec(),
@@ -81,7 +85,9 @@ def forecast(model: Model, data: Data | None = None, *, horizon: int | None = No
 
     K = model.net.horizon
     steps = K if horizon is None else horizon
-    if not 1 <= steps <= K:
+    if steps < 1:
+        raise ConfigError(f"--horizon must be from 1 to {K} (the horizon the model was trained for), got {steps}")
+    if steps > K:
         raise ConfigError(f"--horizon {steps} is beyond what the model was trained for ({K}); "
                           f"use --horizon 1..{K} or fit again with --horizon {steps}")
     levels = usable_levels(model.intervals, levels)
@@ -89,7 +95,7 @@ def forecast(model: Model, data: Data | None = None, *, horizon: int | None = No
     if data is None:
         ids, history, stats, future = model.ids, model.history, model.scaler, model.future_times
     else:
-        series = read(data, _model_columns(model), stdin).in_zone(model.tz)
+        series = read(data, _model_columns(model), stdin, for_model=True).in_zone(model.tz)
         ids, history, stats, future = _history_from(model, series)
         if adapt and levels:
             from rnncast.adapt import latest_scales
@@ -206,5 +212,5 @@ def save_report(result: BacktestResult, path: str | os.PathLike[str]) -> None:
 
     from rnncast.atomic import atomic_write
 
-    atomic_write(path, [json.dumps(result.document(), indent=2).encode()], error=ConfigError,
+    atomic_write(path, [json.dumps(result.document(), indent=2).encode() + b"\n"], error=ConfigError,
                  what="backtest report")

@@ -153,7 +153,7 @@ def test_fit_quiet_prints_nothing(work: Path) -> None:
     data.write_text("\n".join(lines) + "\n")
     loud = run("fit", data, *TINY, "-o", work / "gappy.rnncast")
     assert loud.exit_code == 0
-    assert "rnncast: filled 1 missing values (interpolate)" in loud.stderr.splitlines()
+    assert "rnncast: filled 1 missing value (interpolate)" in loud.stderr.splitlines()  # one value, singular
     quiet = run("fit", data, *TINY, "-o", work / "gappy.rnncast", "--quiet")
     assert quiet.exit_code == 0
     assert quiet.stderr == "" and quiet.stdout == ""
@@ -408,7 +408,10 @@ def test_bad_model_files(case: str, command: str, daily_model: Path, tmp_path: P
 
 
 def test_predict_data_missing_a_column(covariate_model: Path, daily: Path) -> None:
-    assert_user_error(run("predict", covariate_model, "--data", daily), "'temp'", "not found")
+    """predict has no --features: the message names the model's column and the file's columns."""
+    result = run("predict", covariate_model, "--data", daily)
+    assert_user_error(result, "the model's feature column 'temp'", "'date', 'value'", "rnncast info")
+    assert "--features" not in result.stderr
 
 
 def test_predict_horizon_beyond_training(daily_model: Path) -> None:

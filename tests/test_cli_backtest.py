@@ -61,7 +61,9 @@ def test_backtest_table_marks_the_best_method(work: Path) -> None:
     lines = result.stdout.strip().splitlines()
     assert lines[0].split()[:3] == ["method", "mae", "rmse"]
     assert len(lines) == 5 and sum("*" in line.split()[1] for line in lines[1:]) == 1  # one best MAE
-    assert json.loads((work / "bt.json").read_text())["settings"]["folds"] == 2
+    report = (work / "bt.json").read_text()
+    assert json.loads(report)["settings"]["folds"] == 2
+    assert report.endswith("}\n")  # a text file: its last line ends with a newline
 
 
 def test_backtest_with_too_little_data_is_a_user_error(work: Path) -> None:

@@ -1,9 +1,10 @@
 """The command line: options -> specs -> one rnncast.api call -> rendered output; errors -> exit codes.
 
-commands (the four commands), options (each option declared once), render (what they
+commands (the four commands), options (each option declared once), usage (the parser's
+errors in one line), render (what they
 show), streams (stderr lines, closed descriptors, exit codes). Exit codes: 0 success; 2
 bad usage or bad input; 1 an internal error (a bug); 130 interrupted; 141 stdout closed
-early (a pipe).
+early (a pipe); 143 terminated.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import sys
 
 from rnncast.cli.commands import app
-from rnncast.cli.streams import guard_standard_streams, one_line, say
+from rnncast.cli.streams import guard_standard_streams, one_line, say, stop_cleanly_on_sigterm
 from rnncast.errors import RnncastError
 
 __all__ = ["app", "main"]
@@ -20,6 +21,7 @@ __all__ = ["app", "main"]
 def main() -> None:
     """The `rnncast` console script and `python -m rnncast`."""
     guard_standard_streams()
+    stop_cleanly_on_sigterm()
     try:
         app(prog_name="rnncast")
     except RnncastError as exc:  # outside any command, e.g. `rnncast --help >&-`

@@ -36,7 +36,6 @@ from rnncast.cli.options import (
     Highway,
     Horizon,
     IdCol,
-    InfoModel,
     Json,
     Layers,
     Levels,
@@ -70,12 +69,14 @@ from rnncast.cli.options import (
     read_spec,
     specs,
 )
+from rnncast.cli.usage import Commands
 from rnncast.config import BacktestSpec, NetSpec, TrainSpec, WindowSpec
 from rnncast.errors import ConfigError
 from rnncast.version import __version__
 
 app = typer.Typer(
     name="rnncast",
+    cls=Commands,  # usage errors in rnncast's one-line form (rnncast.cli.usage)
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -102,7 +103,7 @@ def _root(
 
     Fit a model once, then forecast from it as often as you like; forecasts go to
     stdout, messages to stderr. Exit codes: 0 done, 2 bad input or usage, 1 internal
-    error, 130 interrupted.
+    error, 130 interrupted, 141 stdout closed early, 143 terminated (SIGTERM).
 
     \b
     Example:
@@ -169,7 +170,7 @@ def fit(
         series = api.read(data, read_spec(target, time_col, id_col, features, freq, fill))
         terminal = streams.stderr_is_terminal()
         if series.filled > 0 and not quiet:
-            streams.say(f"rnncast: filled {series.filled:,} missing values ({fill})")
+            streams.say(f"rnncast: filled {series.filled:,} missing value{'s' if series.filled != 1 else ''} ({fill})")
         if quiet:
             model = api.fit(series, window=window, net=net, train=train)
         else:
@@ -305,7 +306,7 @@ def backtest(
 @app.command()
 def info(
     ctx: typer.Context,
-    model: InfoModel,
+    model: ModelPath = None,
     as_json: Json = False,
 ) -> None:
     """Show what a model file holds: network, window, training, columns, series and metrics.
@@ -316,6 +317,10 @@ def info(
       rnncast info prices.rnncast --json | jq .metrics
     """
     with streams.handled(ctx):
+        if model is None:  # as predict does: the only model in this folder
+            model = find_model()
+            streams.say(f"using model {model}")
+
         from rnncast import api
 
         described = api.describe(api.load(model))

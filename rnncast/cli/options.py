@@ -111,7 +111,6 @@ Adapt = Annotated[bool, typer.Option(
     "--adapt/--no-adapt", help="When --data goes past the fit, widen or narrow the intervals by how often they "
     "missed on the new rows.")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-InfoModel = Annotated[Path, typer.Argument(metavar="MODEL", help="Model file from `rnncast fit`.", show_default=False)]
 
 # ------------------------------------------------------------------------ backtests
 

@@ -1,7 +1,8 @@
 """Streams and exit codes: one stderr line per message, closed descriptors survived, every failure an exit code.
 
-Exit codes: 0 success; 2 bad usage or bad input (every RnncastError, and Typer's usage
-errors); 1 an internal error (a bug); 130 interrupted; 141 stdout closed early (a pipe).
+Exit codes: 0 success; 2 bad usage or bad input (every RnncastError, and the parser's
+usage errors, rnncast.cli.usage); 1 an internal error (a bug); 130 interrupted; 141 stdout
+closed early (a pipe); 143 terminated (SIGTERM, unwound as Ctrl-C is).
 """
 
 from __future__ import annotations
@@ -17,6 +18,24 @@ import typer
 from rnncast.errors import ConfigError, RnncastError
 
 DEBUG = "rnncast.debug"  # key in click's Context.meta, shared by every sub-context
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (timeout, systemd, cron daemons) arrived: unwind as for Ctrl-C, then exit 143."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def stop_cleanly_on_sigterm() -> None:
+    """Make SIGTERM unwind like Ctrl-C: temporary files removed, the old model intact, one line, exit 143."""
+    import contextlib
+    import signal
+
+    # Not the main thread (an embedding application): leave its handler alone.
+    with contextlib.suppress(ValueError, OSError):
+        signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 def one_line(text: object) -> str:
@@ -110,6 +129,9 @@ def handled(ctx: typer.Context) -> Iterator[None]:
             traceback.print_exc()
         say(f"rnncast: error: {one_line(exc)}")
         raise typer.Exit(2) from None
+    except Terminated:
+        say("rnncast: terminated")
+        raise typer.Exit(143) from None
     except KeyboardInterrupt:
         say("rnncast: interrupted")
         raise typer.Exit(130) from None

@@ -29,13 +29,17 @@ class _Roles:
 
 
 def pick_columns(
-    table: Table, *, target: str | None, time_col: str | None, id_col: str | None, features: tuple[str, ...]
+    table: Table, *, target: str | None, time_col: str | None, id_col: str | None, features: tuple[str, ...],
+    for_model: bool = False,
 ) -> _Roles:
     names = list(table.columns)
-    for column, option in [(time_col, "--time-col"), (id_col, "--id-col"), (target, "--target")] + [
-        (f, "--features") for f in features
-    ]:
+    roles = [(time_col, "--time-col", "time"), (id_col, "--id-col", "id"), (target, "--target", "target")]
+    for column, option, role in roles + [(f, "--features", "feature") for f in features]:
         if column is not None and column not in table.columns:
+            if for_model:  # predict --data: the model's columns, which no option of predict names
+                raise DataError(f"{table.name}: the model's {role} column {column!r} is not in the file; its columns "
+                                f"are: {_listing(names)}; give data with the model's columns (rnncast info MODEL "
+                                "lists them)")
             raise DataError(f"{table.name}: column {column!r} ({option}) not found; the columns are: {_listing(names)}")
     given = [c for c in (time_col, id_col, target, *features) if c is not None]
     repeated = sorted({c for c in given if given.count(c) > 1})

@@ -86,6 +86,7 @@ def read_series(
     freq: str | None = None,
     fill: str = "interpolate",
     stdin: IO[bytes] | None = None,
+    for_model: bool = False,
 ) -> SeriesSet:
     """Read a CSV, CSV.gz or Parquet file ("-": CSV from `stdin`, default sys.stdin.buffer).
 
@@ -103,6 +104,9 @@ def read_series(
     (daylight saving) and every timestamp is a midnight, the calendar dates are kept as
     written instead, so daily data stays daily.
 
+    `for_model`: the columns are a fitted model's, not options the user gave: a missing one
+    is named as the model's.
+
     Raises DataError (file or data unusable) or ConfigError (bad option), one line each.
     """
     if fill not in FILLS:
@@ -110,7 +114,8 @@ def read_series(
     features = (features,) if isinstance(features, str) else tuple(features)
     raw, name, suffix = read_bytes(source, stdin)
     table = load_table(raw, name, suffix)
-    roles = pick_columns(table, target=target, time_col=time_col, id_col=id_col, features=features)
+    roles = pick_columns(table, target=target, time_col=time_col, id_col=id_col, features=features,
+                         for_model=for_model)
     times, tz = parse_times(table, roles.time_col)
     codes, ids = series_codes(table, roles.id_col, roles.target)
     columns = (roles.target, *roles.features)

@@ -1,0 +1,113 @@
+"""Every usage error is one `rnncast: error:` line naming the option, what was given and what is allowed; exit 2."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+import types
+import typing
+from pathlib import Path
+
+import pytest
+import typer.main
+
+from helpers import TINY, daily_csv, env, run
+from rnncast.cli import app
+
+LEAKS = ("Value error", "Input should be", "Try '", "Usage:", "Traceback")
+
+
+def _bad_values() -> list[tuple[str, str, str]]:
+    """(command, option, a wrong value) for every typed option of every command."""
+    cases = []
+    for name, command in typer.main.get_command(app).commands.items():  # type: ignore[attr-defined]
+        for param in command.params:
+            if param.param_type_name != "option" or param.is_flag:
+                continue
+            annotation = param.type_descriptor.annotation
+            while typing.get_origin(annotation) in (typing.Union, types.UnionType, list):
+                annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+            if typing.get_origin(annotation) is typing.Literal:
+                cases.append((name, max(param.opts, key=len), "bogus"))
+            elif annotation in (int, float):
+                cases.append((name, max(param.opts, key=len), "abc"))
+    return cases
+
+
+BAD_VALUES = _bad_values()
+
+
+def test_the_table_covers_every_typed_option() -> None:
+    options = {(c, o) for c, o, _ in BAD_VALUES}
+    for expected in [("fit", "--cell"), ("fit", "--lookback"), ("fit", "--lr"), ("predict", "--format"),
+                     ("predict", "--level"), ("backtest", "--folds"), ("backtest", "--windows-per-epoch")]:
+        assert expected in options
+
+
+def _one_line(result) -> str:
+    lines = result.stderr.splitlines()
+    assert result.exit_code == 2, (result.exit_code, result.stderr)
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("rnncast: error: "), lines[0]
+    for leak in LEAKS:
+        assert leak not in result.stderr, result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("command, option, value", BAD_VALUES, ids=[f"{c} {o}" for c, o, _ in BAD_VALUES])
+def test_a_wrong_value_is_one_line_naming_the_option_and_the_value(command: str, option: str, value: str) -> None:
+    target = "m.rnncast" if command in ("predict", "info") else "data.csv"
+    line = _one_line(run(command, target, option, value))
+    assert option in line and repr(value) in line
+
+
+def test_a_wrong_choice_says_what_is_allowed() -> None:
+    line = _one_line(run("predict", "m.rnncast", "--format", "xml"))
+    assert line == "rnncast: error: --format 'xml' is not allowed; use one of csv, json, parquet"
+
+
+@pytest.mark.parametrize("args, words", [
+    (["fit", "x.csv", "--bogus"], ["rnncast fit has no option --bogus", "rnncast fit --help"]),
+    (["fit"], ["rnncast fit needs DATA"]),
+    (["fit", "x.csv", "--lookback"], ["--lookback needs a value"]),
+    (["nosuch"], ["no such command 'nosuch'", "fit, predict, backtest and info"]),
+])
+def test_other_usage_errors_are_one_line(args: list[str], words: list[str]) -> None:
+    line = _one_line(run(*args))
+    for word in words:
+        assert word in line, line
+
+
+def test_a_horizon_below_one_says_what_is_allowed(tmp_path: Path) -> None:
+    data = daily_csv(tmp_path / "d.csv")
+    assert run("fit", data, *TINY, "-q", "-o", str(tmp_path / "m.rnncast")).exit_code == 0
+    for horizon in ("0", "-1"):
+        line = _one_line(run("predict", str(tmp_path / "m.rnncast"), "--horizon", horizon))
+        assert "--horizon must be from 1 to 4" in line and f"got {horizon}" in line and "fit again" not in line
+
+
+def test_info_uses_the_only_model_here_as_predict_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = daily_csv(tmp_path / "d.csv")
+    assert run("fit", data, *TINY, "-q", "-o", str(tmp_path / "only.rnncast")).exit_code == 0
+    monkeypatch.chdir(tmp_path)
+    result = run("info")
+    assert result.exit_code == 0, result.stderr
+    assert "using model only.rnncast" in result.stderr and "rnncast_version" in result.stdout
+
+
+def test_sigterm_ends_a_fit_with_one_line_143_and_the_old_model_intact(tmp_path: Path) -> None:
+    data = daily_csv(tmp_path / "d.csv", n=3000)
+    model = tmp_path / "m.rnncast"
+    assert run("fit", data, *TINY, "-q", "-o", str(model)).exit_code == 0
+    before = model.read_bytes()
+    proc = subprocess.Popen([sys.executable, "-m", "rnncast", "fit", str(data), "--epochs", "500", "--patience", "0",
+                             "-q", "-o", str(model)], cwd=tmp_path, env=env(), stderr=subprocess.PIPE, text=True)
+    time.sleep(8)  # well into training (imports and cached kernels take a few seconds)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert err.strip().splitlines() == ["rnncast: terminated"]
+    assert model.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "m.rnncast"]  # no temporary file left
