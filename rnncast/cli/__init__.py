@@ -1,8 +1,8 @@
 """The command line: options -> specs -> one rnncast.api call -> rendered output; errors -> exit codes.
 
 commands (the four commands), options (each option declared once), usage (the parser's
-errors in one line), render (what they
-show), streams (stderr lines, closed descriptors, exit codes). Exit codes: 0 success; 2
+errors in one line), render (what they show), streams (stderr lines, closed descriptors,
+exit codes). Exit codes: 0 success; 2
 bad usage or bad input; 1 an internal error (a bug); 130 interrupted; 141 stdout closed
 early (a pipe); 143 terminated.
 """
