@@ -65,6 +65,13 @@ def fit(data: Data, *, read_spec: ReadSpec = ReadSpec(), window: WindowSpec = Wi
     return fit_series(read(data, read_spec, stdin), window, net, train, on_epoch=on_epoch)
 
 
+def kernels_compiled() -> bool:
+    """Whether the training kernels are already compiled for this machine (else the first fit compiles them)."""
+    from rnncast.kernels import cache
+
+    return cache.compiled()
+
+
 def forecast(model: Model, data: Data | None = None, *, horizon: int | None = None,
              stdin: IO[bytes] | None = None, levels: Sequence[int] = (), adapt: bool = True,
              notes: list[str] | None = None) -> dict[str, np.ndarray]:

@@ -111,3 +111,46 @@ def test_sigterm_ends_a_fit_with_one_line_143_and_the_old_model_intact(tmp_path:
     assert err.strip().splitlines() == ["rnncast: terminated"]
     assert model.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "m.rnncast"]  # no temporary file left
+
+
+@pytest.mark.parametrize("command", ["fit", "predict", "backtest", "info"])
+def test_help_ends_with_examples_and_names_arguments_plainly(command: str) -> None:
+    text = run(command, "--help").stdout
+    assert text.index("Options:") < text.index("Example:"), text
+    usage = text.splitlines()[0]
+    assert "{" not in usage and "<str>" not in text and "<path>" not in text.split("Options:")[0], usage
+
+
+def test_top_level_help_lists_whole_descriptions_every_exit_code_and_completion() -> None:
+    text = run("--help").stdout
+    commands = text.split("Commands:")[1].split("Example:")[0]
+    assert "..." not in commands and "(or --output)" in " ".join(commands.split())
+    flat = " ".join(text.split())
+    for code in ("0 done", "2 bad input", "1 internal error", "130 interrupted", "141 stdout closed", "143 terminated"):
+        assert code in flat
+    assert "--install-completion" in text and "--show-completion" in text
+    assert run("-V").stdout.strip().startswith("rnncast ")
+
+
+def test_the_first_fit_on_a_machine_says_it_compiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import rnncast.kernels.cache as cache
+    from rnncast.cli.commands import FIRST_COMPILE
+
+    data = daily_csv(tmp_path / "d.csv")
+    monkeypatch.setattr(cache, "compiled", lambda: False)
+    first = run("fit", data, *TINY, "-o", str(tmp_path / "m.rnncast"))
+    assert first.exit_code == 0 and first.stderr.splitlines()[0] == FIRST_COMPILE
+    monkeypatch.setattr(cache, "compiled", lambda: True)
+    later = run("fit", data, *TINY, "-o", str(tmp_path / "m.rnncast"))
+    assert later.exit_code == 0 and FIRST_COMPILE not in later.stderr
+    assert FIRST_COMPILE not in run("fit", data, *TINY, "-q", "-o", str(tmp_path / "m.rnncast")).stderr
+
+
+def test_the_compile_check_looks_in_the_chosen_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import rnncast.kernels.cache as cache
+
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    assert not cache.compiled()
+    (tmp_path / "some" / "folder").mkdir(parents=True)
+    (tmp_path / "some" / "folder" / "recurrent.layer_forward-40.py311.nbi").write_bytes(b"")
+    assert cache.compiled()

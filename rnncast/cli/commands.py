@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from rnncast.cli import render, streams
+from rnncast.cli.helpformat import HelpCommand
 from rnncast.cli.options import (
     Adapt,
     BacktestAdapt,
@@ -74,11 +75,15 @@ from rnncast.config import BacktestSpec, NetSpec, TrainSpec, WindowSpec
 from rnncast.errors import ConfigError
 from rnncast.version import __version__
 
+# Said once, before the first fit on a machine, which is otherwise silent while Numba compiles.
+FIRST_COMPILE = ("rnncast: compiling the training kernels for this machine (first run only; "
+                 "usually 30 to 60 s, then about a second)")
+
 app = typer.Typer(
     name="rnncast",
     cls=Commands,  # usage errors in rnncast's one-line form (rnncast.cli.usage)
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh and fish
     pretty_exceptions_enable=False,
     rich_markup_mode=None,  # rich help measured 0.21-0.36 s for --help; plain 0.13 s
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -95,7 +100,7 @@ def _show_version(value: bool) -> None:
 def _root(
     ctx: typer.Context,
     version: Annotated[bool, typer.Option(
-        "--version", callback=_show_version, is_eager=True, help="Print the version and exit.")] = False,
+        "--version", "-V", callback=_show_version, is_eager=True, help="Print the version and exit.")] = False,
     debug: Annotated[bool, typer.Option(
         "--debug", help="On an error, also print the Python traceback.")] = False,
 ) -> None:
@@ -112,7 +117,7 @@ def _root(
     ctx.meta[streams.DEBUG] = debug
 
 
-@app.command()
+@app.command(cls=HelpCommand)
 def fit(
     ctx: typer.Context,
     data: Data,
@@ -169,6 +174,8 @@ def fit(
 
         series = api.read(data, read_spec(target, time_col, id_col, features, freq, fill))
         terminal = streams.stderr_is_terminal()
+        if not quiet and not api.kernels_compiled():
+            streams.say(FIRST_COMPILE)
         if series.filled > 0 and not quiet:
             streams.say(f"rnncast: filled {series.filled:,} missing value{'s' if series.filled != 1 else ''} ({fill})")
         if quiet:
@@ -182,7 +189,7 @@ def fit(
             render.print_fit_summary(render.fit_summary(model, path), terminal)
 
 
-@app.command()
+@app.command(cls=HelpCommand)
 def predict(
     ctx: typer.Context,
     model: ModelPath = None,
@@ -230,7 +237,7 @@ def predict(
             api.write_forecast(table, fmt, output, tz=loaded.tz)
 
 
-@app.command()
+@app.command(cls=HelpCommand)
 def backtest(
     ctx: typer.Context,
     data: Data,
@@ -303,7 +310,7 @@ def backtest(
         render.print_backtest(result, streams.stdout_is_terminal())
 
 
-@app.command()
+@app.command(cls=HelpCommand)
 def info(
     ctx: typer.Context,
     model: ModelPath = None,

@@ -23,6 +23,7 @@ from typer._click.exceptions import (
 )
 from typer.core import TyperGroup
 
+from rnncast.cli.helpformat import examples_last
 from rnncast.cli.streams import say
 
 # What the parser's value types expect, by the validation error's type.
@@ -82,6 +83,10 @@ def describe(exc: UsageError) -> str:
 
 class Commands(TyperGroup):
     """rnncast's command group: the parser's usage errors become one line and exit code 2."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        examples_last(self)  # the top-level help ends with its example too
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:

@@ -43,3 +43,18 @@ def choose_cache_dir() -> None:
         if _writable(folder):
             os.environ["NUMBA_CACHE_DIR"] = str(folder)
             return
+
+
+def compiled() -> bool:
+    """Whether this machine's cache already holds the training kernels (so a fit starts in about a second).
+
+    Looks for Numba's index file of the recurrent driver where `choose_cache_dir` put the
+    cache. A stale index (after an upgrade) makes this say yes while Numba recompiles:
+    the message it serves is a courtesy, never a promise.
+    """
+    chosen = os.environ.get("NUMBA_CACHE_DIR")
+    folder = Path(chosen) if chosen else Path(__file__).parent / "__pycache__"
+    try:
+        return any(folder.rglob("recurrent.layer_forward-*.nbi"))
+    except OSError:
+        return False
