@@ -222,6 +222,5 @@ def latest_scales(model: Model, series: SeriesSet, levels: Sequence[int],
             f"..x{latest[lv][adapted].max():.2f}" if len(adapted) > 1 else "") for lv in levels)
         rows = sum(new_rows)
         where = f"{rows} row{'s' if rows != 1 else ''}" + (f" of {len(adapted)} series" if len(adapted) > 1 else "")
-        notes.append(f"intervals follow their misses on {where} after the fit: width {spans} "
-                     "(--no-adapt for the intervals as calibrated)")
+        notes.append(f"intervals follow their misses on {where} after the fit: width {spans}")
     return latest

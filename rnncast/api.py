@@ -192,25 +192,33 @@ def describe(model: Model) -> dict[str, Any]:
         "time_zone": model.tz,
         "series": len(model.ids),
         "series_ids": list(model.ids[:20]) + (["..."] if len(model.ids) > 20 else []),
-        "last_timestamp": str(model.last_times.max()) if len(model.last_times) else None,
+        "last_timestamp": _iso(model.last_times.max(), model.tz) if len(model.last_times) else None,
         "metrics": model.metrics,
         "intervals": describe_intervals(model),
         "data_fingerprint": model.data_fingerprint,
     }
 
 
+def _iso(stamp: np.datetime64, tz: str | None) -> str:
+    """One timestamp in the form forecasts are written in (dates as dates, no needless nanoseconds)."""
+    from rnncast.io.writing import iso_times
+
+    return str(iso_times(np.array([stamp]), tz)[0])
+
+
 def backtest(data: Data, *, read_spec: ReadSpec = ReadSpec(), window: WindowSpec = WindowSpec(),
              net: NetSpec = NetSpec(), train: TrainSpec = TrainSpec(), spec: BacktestSpec = BacktestSpec(),
-             stdin: IO[bytes] | None = None) -> BacktestResult:
+             stdin: IO[bytes] | None = None,
+             on_fold: Callable[[int, int, float], None] | None = None) -> BacktestResult:
     """Rolling-origin evaluation of rnncast beside naive, seasonal-naive and drift forecasts.
 
     The model is fitted with `window`, `net` and `train` as `fit` would; `spec` places the
     folds (rnncast.backtest). Returns a BacktestResult with per-fold, per-series rows and
-    a summary.
+    a summary. `on_fold(done, folds, seconds)` hears of each fold as it ends.
     """
     from rnncast.backtest import backtest as run_backtest
 
-    return run_backtest(read(data, read_spec, stdin), window, net, train, spec)
+    return run_backtest(read(data, read_spec, stdin), window, net, train, spec, on_fold=on_fold)
 
 
 def save_report(result: BacktestResult, path: str | os.PathLike[str]) -> None:

@@ -10,6 +10,7 @@ rows before that fold's origin; without, once on the rows before the earliest or
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,7 +61,8 @@ def origins(series: SeriesSet, folds: int, step: int, horizon: int) -> np.ndarra
 
 
 def backtest(series: SeriesSet, window: WindowSpec, net: NetSpec, train: TrainSpec,
-             spec: BacktestSpec = BacktestSpec()) -> BacktestResult:
+             spec: BacktestSpec = BacktestSpec(),
+             on_fold: Callable[[int, int, float], None] | None = None) -> BacktestResult:
     """Rolling-origin evaluation of a model fitted with these specs beside the baselines.
 
     The folds' origins sit `spec.step` rows apart (default: the horizon) at the end of each
@@ -106,20 +108,24 @@ def backtest(series: SeriesSet, window: WindowSpec, net: NetSpec, train: TrainSp
         return forecast_windows(model, history, future, levels=usable, scales=scales)
 
     result = run_folds(series, fit_fold, forecast_fold, horizon=horizon, lookback=lookback, folds=folds,
-                       step=spec.step, refit=spec.refit, season=season, levels=levels)
+                       step=spec.step, refit=spec.refit, season=season, levels=levels, on_fold=on_fold)
     result.settings["adaptive_intervals"] = adapting
     return result
 
 
 def run_folds(series: SeriesSet, fit: Callable[[SeriesSet], Any], forecast: Callable[..., dict],
                  *, horizon: int, lookback: int, folds: int = 3, step: int | None = None,
-                 refit: bool = True, season: int = 1, levels: Sequence[int] = (80, 95)) -> BacktestResult:
+                 refit: bool = True, season: int = 1, levels: Sequence[int] = (80, 95),
+                 on_fold: Callable[[int, int, float], None] | None = None) -> BacktestResult:
     """Evaluate `fit` (SeriesSet -> model) and `forecast` (model, history, future, levels, seen).
+
+    `on_fold(done, folds, seconds)` hears of each fold as it ends (seconds since the start).
 
     `forecast` gets each series' last lookback rows before the origin, the timestamps to
     forecast, the levels, and `seen`: every row before the origin, all it may use.
     """
     from rnncast import baselines, metrics
+    from rnncast.io.writing import iso_times
 
     step = horizon if step is None else step
     at = origins(series, folds, step, horizon)
@@ -135,6 +141,7 @@ def run_folds(series: SeriesSet, fit: Callable[[SeriesSet], Any], forecast: Call
                                       "refit": refit, "season": season, "levels": list(levels)})
     model = None if refit else fit(cut(series, at[0]))
     target = series.values[:, 0]
+    started = time.perf_counter()
     for f in range(folds):
         origin = at[f]
         if refit:
@@ -142,6 +149,7 @@ def run_folds(series: SeriesSet, fit: Callable[[SeriesSet], Any], forecast: Call
         rows = origin[:, None] - lookback + np.arange(lookback)  # (S, T)
         ahead = origin[:, None] + np.arange(horizon)  # (S, K)
         history = series.values[rows]  # (S, T, F): nothing at or after the origin
+        stamps = iso_times(series.times[origin], series.tz)  # as forecasts write them
         out = forecast(model, history, series.times[ahead], levels, cut(series, origin))
         actual = target[ahead]
         for s, name in enumerate(series.ids):
@@ -150,7 +158,7 @@ def run_folds(series: SeriesSet, fit: Callable[[SeriesSet], Any], forecast: Call
             for method in METHODS[1:]:
                 preds[method] = baselines.BASELINES[method](past, horizon, season)
             for method, pred in preds.items():
-                row = {"fold": f, "series": name, "method": method, "origin": str(series.times[origin[s]])}
+                row = {"fold": f, "series": name, "method": method, "origin": stamps[s]}
                 row.update(_scores(actual[s], pred, past, season, metrics))
                 if method == "rnncast":
                     for lv in levels:
@@ -161,13 +169,15 @@ def run_folds(series: SeriesSet, fit: Callable[[SeriesSet], Any], forecast: Call
                         row[f"coverage_{lv}"] = float(metrics.coverage(actual[s], lo, hi))
                         row[f"width_{lv}"] = float(metrics.width(lo, hi))
                 result.rows.append(row)
+        if on_fold is not None:
+            on_fold(f + 1, folds, time.perf_counter() - started)
     if not metrics.mape_defined(target):
         result.notes.append("MAPE skipped: the actuals touch zero")
     uncalibrated = sorted({lv for r in result.rows for lv in levels if r.get(f"coverage_{lv}", 0) is None
                            and r["method"] == "rnncast"})
     if uncalibrated:
         result.notes.append(f"no coverage for {', '.join(f'{lv}%' for lv in uncalibrated)}: too few "
-                            "validation windows to calibrate (use more data or a larger --val-fraction)")
+                            "validation windows to calibrate (more data or a larger validation share gives them)")
     result.summary = summarize(result.rows)
     return result
 

@@ -28,7 +28,7 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
     sizes (its inputs, horizon and head width follow from the data and the window).
     """
     from rnncast.features import model_inputs, volatility
-    from rnncast.frequency import calendar_cycles, future_times
+    from rnncast.frequency import calendar_cycles, future_times, season_length
     from rnncast.params import ParamLayout, init_params
     from rnncast.train import train as run_training
     from rnncast.windows import fit_scaler, last_windows, padded_windows, scale, spare_split
@@ -50,7 +50,7 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
             # Training windows need no volatility: its float64 temporaries were 1.4 GB of
             # fit's 3 GB peak on 1,000 series x 2,000 rows (benchmarks/scale.py).
             return net_in, y - anchor[:, None], extra
-        return net_in, y - anchor[:, None], extra, anchor, index, x[:, -1, 0], volatility(x)
+        return net_in, y - anchor[:, None], extra, anchor, index, x[:, :, 0], volatility(x)
 
     # Training windows: every first target row with a full lookback before it; a series
     # too short for one also trains on windows whose inputs are padded (at least one real row).
@@ -63,7 +63,7 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
                         f"(a row of history and {K} to forecast); use a shorter --horizon or more data")
     x_val = y_val = e_val = None
     if validated.any():
-        x_val, y_val, e_val, val_anchor, val_series, val_last, val_vol = inputs(
+        x_val, y_val, e_val, val_anchor, val_series, val_history, val_vol = inputs(
             np.where(validated, train_ends, ends), ends - K)
     net = replace(net, inputs=x_train.shape[2], horizon=K, head_extra=e_train.shape[1])
 
@@ -111,7 +111,8 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
         val_pred = predict(net, first_params, x_val, e_val).astype(np.float64)  # (W, K), re-centred
         _check_converged(val_pred, y_val, train)
         intervals = calibrate_levels((y_val - val_pred) / val_vol[:, None])
-        metrics.update(validation_scores(val_pred, y_val, val_anchor, val_last, stats, val_series))
+        metrics.update(validation_scores(val_pred, y_val, val_anchor, val_history, stats, val_series,
+                                         season_length(series.freq)))
     last = series.times[series.offsets[1:] - 1]
     return Model(
         net=net, window=window, train=train, params=params, scaler=stats, ids=series.ids,
@@ -138,12 +139,14 @@ def _check_converged(val_pred: np.ndarray, y_val: np.ndarray, train: TrainSpec) 
             + (" or --clip 1" if not train.clip else ""))
 
 
-def validation_scores(pred: np.ndarray, y_val: np.ndarray, anchor: np.ndarray, last: np.ndarray,
-                      stats: ScalerStats, series_index: np.ndarray) -> dict[str, float]:
-    """MAE and RMSE on the validation windows in original units, and the naive forecast's.
+def validation_scores(pred: np.ndarray, y_val: np.ndarray, anchor: np.ndarray, history: np.ndarray,
+                      stats: ScalerStats, series_index: np.ndarray, season: int = 1) -> dict[str, Any]:
+    """MAE and RMSE on the validation windows in original units, beside the naive and seasonal-naive forecasts'.
 
     pred and y_val are re-centred on `anchor` (each window's level, see rnncast.features);
-    `last` is each window's last input value, the naive forecast (scaled units).
+    `history` (W, T) is each window's target inputs in scaled units: its last value is the
+    naive forecast, its last `season` values repeated the seasonal-naive one (when the
+    frequency has a season that fits in the lookback).
     """
     from rnncast.metrics import mae, rmse
     from rnncast.windows import unscale_target
@@ -151,11 +154,17 @@ def validation_scores(pred: np.ndarray, y_val: np.ndarray, anchor: np.ndarray, l
     level = anchor[:, None].astype(np.float64)
     actual = unscale_target(y_val + level, series_index, stats)
     pred = unscale_target(pred + level, series_index, stats)
-    naive = unscale_target(np.repeat(last[:, None].astype(np.float64), actual.shape[1], axis=1),
-                           series_index, stats)
-    return {
+    T, K = history.shape[1], actual.shape[1]
+    naive = unscale_target(np.repeat(history[:, -1:].astype(np.float64), K, axis=1), series_index, stats)
+    scores: dict[str, Any] = {
         "val_mae": float(mae(actual, pred)),
         "val_rmse": float(rmse(actual, pred)),
         "naive_val_mae": float(mae(actual, naive)),
         "naive_val_rmse": float(rmse(actual, naive)),
     }
+    if 1 < season <= T:
+        lagged = history[:, T - season + np.arange(K) % season].astype(np.float64)  # (W, K)
+        seasonal = unscale_target(lagged, series_index, stats)
+        scores.update(season=season, seasonal_naive_val_mae=float(mae(actual, seasonal)),
+                      seasonal_naive_val_rmse=float(rmse(actual, seasonal)))
+    return scores

@@ -127,11 +127,24 @@ def describe_intervals(model: Model) -> dict[str, Any] | None:
     return {
         "method": "split conformal on validation residuals per horizon step, scaled by each window's volatility; "
                   "with newer data, also by their misses on it (adaptive conformal)",
-        "levels": "1..99 %",
+        "levels": _available_levels(model.intervals),
         **{f"{lv}%": {"lower": [_json_offset(v, scale) for v in model.intervals[0, lv - 1]],
                       "upper": [_json_offset(v, scale) for v in model.intervals[1, lv - 1]]}
            for lv in (80, 95)},
     }
+
+
+def _available_levels(offsets: np.ndarray) -> str:
+    """The levels (in %) that `offsets` calibrated, as ranges: "1..99 %", or "1..94 %" with too few windows for more."""
+    finite = [int(level) for level in LEVELS if np.isfinite(offsets[:, level - 1]).all()]
+    if not finite:
+        return "none (too few validation windows)"
+    ranges, start = [], finite[0]
+    for previous, level in zip(finite, finite[1:] + [None]):
+        if level != previous + 1:
+            ranges.append(f"{start}..{previous}" if previous != start else f"{start}")
+            start = level if level is not None else start
+    return ", ".join(ranges) + " %"
 
 
 def _json_offset(value: float, scale: float) -> float | None:

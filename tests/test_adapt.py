@@ -163,7 +163,7 @@ def test_new_rows_that_err_more_widen_the_intervals_and_say_so(fitted) -> None:
     static = api.forecast(model, wild, levels=[80], adapt=False)
     assert (adapted["forecast"] == static["forecast"]).all()
     assert (_width(adapted, 80) > 1.5 * _width(static, 80)).all()
-    assert len(notes) == 1 and "300 rows after the fit" in notes[0] and "--no-adapt" in notes[0]
+    assert len(notes) == 1 and "300 rows after the fit" in notes[0] and "--" not in notes[0]  # no CLI flags in the API
 
 
 def test_calmer_new_rows_narrow_them(fitted) -> None:
@@ -207,6 +207,7 @@ def test_predict_cli_adapts_by_default_and_not_with_no_adapt(fitted, tmp_path: P
     static = run("predict", path, "--data", wild, "--level", "80", "--no-adapt")
     assert adapted.exit_code == 0 and static.exit_code == 0, adapted.stderr + static.stderr
     assert "intervals follow their misses on 300 rows after the fit" in adapted.stderr
+    assert "(--no-adapt for the intervals as calibrated)" in adapted.stderr  # the CLI names its own option
     assert "intervals follow" not in static.stderr
     wide, narrow = (pd.read_csv(io.StringIO(r.stdout)) for r in (adapted, static))
     assert ((wide.upper_80 - wide.lower_80) > (narrow.upper_80 - narrow.lower_80)).all()

@@ -154,3 +154,27 @@ def test_the_compile_check_looks_in_the_chosen_cache(tmp_path: Path, monkeypatch
     (tmp_path / "some" / "folder").mkdir(parents=True)
     (tmp_path / "some" / "folder" / "recurrent.layer_forward-40.py311.nbi").write_bytes(b"")
     assert cache.compiled()
+
+
+def _readme_error_examples() -> list[tuple[str, str]]:
+    """($ command, its one stderr line) from README's error table that need no model or made-up file."""
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = text.split("## Errors and exit codes", 1)[1].split("```console\n", 1)[1].split("```", 1)[0]
+    lines = block.splitlines()
+    pairs = [(lines[i][2:], lines[i + 1]) for i in range(0, len(lines) - 1, 2) if lines[i].startswith("$ ")]
+    return [(cmd, out) for cmd, out in pairs if "sample_data/" in cmd or cmd == "rnncast fit prices.csv"]
+
+
+README_ERRORS = _readme_error_examples()
+
+
+def test_readme_error_examples_are_found() -> None:
+    assert len(README_ERRORS) >= 4
+
+
+@pytest.mark.parametrize("command, expected", README_ERRORS, ids=[c for c, _ in README_ERRORS])
+def test_readme_error_examples_print_what_readme_shows(command: str, expected: str, tmp_path: Path) -> None:
+    (tmp_path / "sample_data").symlink_to(Path(__file__).resolve().parents[1] / "sample_data")
+    result = subprocess.run([sys.executable, "-m", "rnncast", *command.split()[1:]], cwd=tmp_path, env=env(),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and result.stderr.splitlines() == [expected], result.stderr

@@ -100,10 +100,11 @@ def _kind(line: str) -> str:
 
 
 class _Summary:
-    """Prints the outcome counts in pytest's terminal summary, after the progress dots."""
+    """Prints the outcome counts in pytest's terminal summary (with -v), after the progress dots."""
 
     def pytest_terminal_summary(self, terminalreporter) -> None:  # noqa: ANN001
-        if OUTCOMES:
+        # Only when asked (-v): a quiet run stays a few lines; the counts also go to a JSON file.
+        if OUTCOMES and terminalreporter.config.getoption("verbose") > 0:
             terminalreporter.section("rnncast fuzz outcomes")
             for kind, count in sorted(OUTCOMES.items()):
                 terminalreporter.write_line(f"{count:6d}  {kind}")

@@ -187,6 +187,8 @@ def fit(
         api.save(model, path)
         if not quiet:
             render.print_fit_summary(render.fit_summary(model, path), terminal)
+            for note in render.fit_warnings(model):
+                streams.say(f"rnncast: note: {note}")
 
 
 @app.command(cls=HelpCommand)
@@ -227,8 +229,8 @@ def predict(
         loaded = api.load(model)
         notes: list[str] = []
         table = api.forecast(loaded, data, horizon=horizon, levels=level or (), adapt=adapt, notes=notes)
-        for note in notes:
-            streams.say(note)
+        for note in notes:  # the adaptive intervals' note: how to get them as calibrated
+            streams.say(f"{note} (--no-adapt for the intervals as calibrated)")
         if to_stdout:
             sys.stdout.flush()
             api.write_forecast(table, fmt, sys.stdout.buffer, tz=loaded.tz)
@@ -299,7 +301,9 @@ def backtest(
         from rnncast import api
 
         series = api.read(data, read_spec(target, time_col, id_col, features, freq, fill))
-        result = api.backtest(series, window=window, net=net, train=train, spec=spec)
+        result = api.backtest(series, window=window, net=net, train=train, spec=spec,
+                              on_fold=lambda done, total, seconds: streams.say(
+                                  f"backtest: fold {done}/{total} done ({seconds:.1f} s)"))
         if report is not None:
             api.save_report(result, report)
         if as_json:

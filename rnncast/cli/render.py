@@ -17,6 +17,16 @@ if TYPE_CHECKING:
     from rnncast.api import EpochReport, Model
 
 
+def console(stderr: bool = False, **options: Any) -> Any:
+    """A rich Console for a terminal; with NO_COLOR set, one that writes no styling codes at all."""
+    import os
+
+    from rich.console import Console
+
+    plain = bool(os.environ.get("NO_COLOR"))  # no-color.org: no colour, and here no bold or italic either
+    return Console(stderr=stderr, color_system=None if plain else "auto", no_color=plain, **options)
+
+
 def num(value: float | None) -> str:
     """Four significant digits, trailing zeros kept so columns line up: 0.007000, 4.040, 12.87."""
     return "-" if value is None else f"{value:#.4g}".rstrip(".")
@@ -42,19 +52,16 @@ class RichProgress:
     """A live progress bar on a terminal's stderr."""
 
     def __init__(self, epochs: int) -> None:
-        from rich.console import Console
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-        self.progress = Progress(
-            TextColumn("{task.description} {task.completed}/{task.total}"),
-            BarColumn(),
-            TextColumn("train_loss {task.fields[train]}"),
-            TextColumn("val_loss {task.fields[val]}"),
-            TextColumn("{task.fields[speed]} windows/s"),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-        )
+        screen = console(stderr=True)
+        wide = screen.width >= 110  # below that (an 80-column terminal) the ETA would be cut off
+        columns = [TextColumn("{task.description} {task.completed}/{task.total}"),
+                   BarColumn() if wide else BarColumn(bar_width=10),
+                   TextColumn("train_loss {task.fields[train]}"), TextColumn("val_loss {task.fields[val]}")]
+        if wide:
+            columns.append(TextColumn("{task.fields[speed]} windows/s"))
+        self.progress = Progress(*columns, TextColumn("ETA"), TimeRemainingColumn(), console=screen)
         self.task = self.progress.add_task("epoch", total=epochs, train="-", val="-", speed="-")
 
     def __call__(self, report: EpochReport) -> None:
@@ -81,8 +88,10 @@ def fit_summary(model: Model, path: Path) -> list[tuple[str, str]]:
         epochs += " (stopped early)"
     rows += [("epochs", epochs), ("best epoch", str(m.get("best_epoch", "?")))]
     if "val_mae" in m:
-        rows.append(("validation MAE", f"{num(m['val_mae'])} (naive forecast {num(m['naive_val_mae'])})"))
-        rows.append(("validation RMSE", f"{num(m['val_rmse'])} (naive forecast {num(m['naive_val_rmse'])})"))
+        for label, key in (("validation MAE", "mae"), ("validation RMSE", "rmse")):
+            seasonal = (f", seasonal naive {num(m[f'seasonal_naive_val_{key}'])}"
+                        if f"seasonal_naive_val_{key}" in m else "")
+            rows.append((label, f"{num(m[f'val_{key}'])} (naive forecast {num(m[f'naive_val_{key}'])}{seasonal})"))
     else:
         rows.append(("validation", "none (--val-fraction 0)"))
     rows.append(("windows", f"{m.get('train_windows', 0):,} training, {m.get('val_windows', 0):,} validation"))
@@ -99,13 +108,36 @@ def fit_summary(model: Model, path: Path) -> list[tuple[str, str]]:
     return rows
 
 
+# Fewer training windows than this teach a network nothing it can be trusted with.
+FEW_WINDOWS = 10
+
+
+def fit_warnings(model: Model) -> list[str]:
+    """What the summary should say plainly: no better than a baseline, too little data, stopped too soon."""
+    m, notes = model.metrics, []
+    if "val_mae" in m:
+        baselines = {"naive forecast": m["naive_val_mae"]}
+        if "seasonal_naive_val_mae" in m:
+            baselines[f"seasonal naive forecast (season {m['season']})"] = m["seasonal_naive_val_mae"]
+        name, best = min(baselines.items(), key=lambda item: item[1])
+        if m["val_mae"] >= best:
+            notes.append(f"the model does not beat the {name} on the validation windows (MAE {num(m['val_mae'])} "
+                         f"vs {num(best)}): prefer the baseline here, or try other settings")
+    if m.get("train_windows", 0) < FEW_WINDOWS:
+        notes.append(f"only {m.get('train_windows', 0)} training window{'s' if m.get('train_windows') != 1 else ''}: "
+                     "too few to learn anything reliable; use more data or a shorter --lookback or --horizon")
+    epochs = model.train.epochs
+    if "val_mae" in m and not m.get("stopped_early") and m.get("best_epoch") == epochs and epochs > 1:
+        notes.append(f"the validation loss was still falling at the last epoch ({epochs}); more --epochs may help")
+    return notes
+
+
 def print_fit_summary(rows: list[tuple[str, str]], terminal: bool) -> None:
     if not terminal:
         width = max(len(label) for label, _ in rows)
         for label, value in rows:
             say(f"{label:<{width}}  {value}")
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title="rnncast fit", show_header=False, title_justify="left")
@@ -113,7 +145,7 @@ def print_fit_summary(rows: list[tuple[str, str]], terminal: bool) -> None:
     table.add_column()
     for label, value in rows:
         table.add_row(label, value)
-    Console(stderr=True).print(table, markup=False, highlight=False)
+    console(stderr=True).print(table, markup=False, highlight=False)
 
 
 def print_backtest(result: Any, terminal: bool) -> None:
@@ -137,7 +169,6 @@ def print_backtest(result: Any, terminal: bool) -> None:
             cells.append(text + ("*" if best.get(key) == method else ""))
         lines.append(cells)
     if terminal:
-        from rich.console import Console
         from rich.table import Table
 
         table = Table(title="rnncast backtest (* best)", title_justify="left")
@@ -145,7 +176,7 @@ def print_backtest(result: Any, terminal: bool) -> None:
             table.add_column(name)
         for cells in lines:
             table.add_row(*cells)
-        Console().print(table, markup=False, highlight=False)
+        console().print(table, markup=False, highlight=False)
     else:
         widths = [max(len(r[i]) for r in [header] + lines) for i in range(len(header))]
         for cells in [header] + lines:
@@ -176,7 +207,6 @@ def plain_lines(info: dict[str, Any], indent: str = "") -> Iterator[str]:
 
 
 def rich_info(info: dict[str, Any], title: str) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=title, show_header=False, title_justify="left")
@@ -199,4 +229,4 @@ def rich_info(info: dict[str, Any], title: str) -> None:
             table.add_section()
         else:
             table.add_row(key, _plain_value(value))
-    Console().print(table, markup=False, highlight=False)
+    console().print(table, markup=False, highlight=False)

@@ -90,7 +90,7 @@ def _as_text(column: np.ndarray, tz: str | None) -> list[str]:
             cells[i] = "" if np.isnan(column[i]) else repr(float(column[i]))
         return cells
     if kind == "M":
-        return [v or "" for v in _iso_times(column, tz)]
+        return [v or "" for v in iso_times(column, tz)]
     if kind in "biu":
         return list(map(str, column.tolist()))
     return [_csv_quote(str(v)) for v in column.tolist()]
@@ -112,13 +112,13 @@ def _as_json(column: np.ndarray, tz: str | None) -> list[Any]:
     if kind == "f":
         return [v if math.isfinite(v) else None for v in column.tolist()]
     if kind == "M":
-        return _iso_times(column, tz)
+        return iso_times(column, tz)
     if kind in "biu":
         return column.tolist()
     return [str(v) for v in column.tolist()]
 
 
-def _iso_times(column: np.ndarray, tz: str | None) -> list[str | None]:
+def iso_times(column: np.ndarray, tz: str | None) -> list[str | None]:
     """ISO 8601 strings at the coarsest precision that loses nothing; None for NaT."""
     ticks = column.astype("datetime64[ns]")
     valid = ~np.isnat(ticks)
