@@ -162,6 +162,53 @@ def write_forecast(table: dict[str, np.ndarray], fmt: str, destination: str | os
     write(table, fmt, destination, tz=tz)
 
 
+def plot(model: Model, output: str | os.PathLike[str] | None = None, *, data: Data | None = None,
+         series: Sequence[str] = (), level: int | None = 80, notes: list[str] | None = None) -> str | None:
+    """Draw each series' recent history, forecast and level-% band: to `output` (.png, .svg or .html,
+    written atomically), or, without `output`, as text for a terminal (returned)."""
+    from rnncast import plotting
+    from rnncast.atomic import atomic_write
+    from rnncast.intervals import calibrated
+
+    fmt = None if output is None else plotting.format_of(output)
+    if output is not None and fmt is None:
+        raise ConfigError(f"cannot draw {output}: give a file ending in .png, .svg or .html")
+    ids = list(model.ids) if not series else list(dict.fromkeys(series))
+    unknown = [name for name in ids if name not in model.ids]
+    if unknown:
+        raise ConfigError(f"the model has no series {unknown[0]!r}; it has {', '.join(model.ids[:10])}"
+                          + (" ..." if len(model.ids) > 10 else ""))
+    if len(ids) > plotting.MAX_PANELS and notes is not None:
+        notes.append(f"drawing the first {plotting.MAX_PANELS} of {len(ids)} series (--series picks others)")
+    ids = ids[: plotting.MAX_PANELS]
+    levels = calibrated(model.intervals, [level]) if level is not None else []
+    if level is not None and not levels and notes is not None:
+        notes.append(f"no {level} % band: the model has no calibrated {level} % interval")
+    table = forecast(model, data, levels=levels)
+    if data is None:
+        history = {name: _stored_history(model, s) for s, name in enumerate(model.ids) if name in ids}
+    else:
+        seen = read(data, _model_columns(model), for_model=True).in_zone(model.tz)
+        history = {name: (seen.times[a:b][-model.lookback:], seen.values[a:b, 0][-model.lookback:])
+                   for name, a, b in zip(seen.ids, seen.offsets[:-1], seen.offsets[1:]) if name in ids}
+    title = f"rnncast: {model.target}" + (f", validation MAE {model.metrics['val_mae']:.4g}"
+                                          if "val_mae" in model.metrics else "")
+    panels = plotting.panels(table, model.id_col, tuple(ids), history, levels[0] if levels else None)
+    if output is None or fmt is None:
+        return plotting.text_picture(panels, title)
+    atomic_write(output, [plotting.figure_bytes(panels, fmt, title, levels[0] if levels else None)],
+                 error=ConfigError, what="picture")
+    return None
+
+
+def _stored_history(model: Model, s: int) -> tuple[np.ndarray, np.ndarray]:
+    """Series s's stored last `lookback` rows and their timestamps (counted back from its last time)."""
+    import pandas as pd
+
+    times = pd.date_range(end=pd.Timestamp(model.last_times[s]), periods=model.lookback, freq=model.freq)
+    return np.asarray(times.values, dtype="datetime64[ns]"), model.history[s, :, 0]
+
+
 def save(model: Model, path: str | os.PathLike[str]) -> None:
     """Write the model to one file, atomically: a reader never sees half a model."""
     from rnncast.modelfile import save_model

@@ -93,7 +93,7 @@ def test_help_imports_no_numerics(tmp_path: Path) -> None:
         "    rnncast.cli.main()\n"
         "except SystemExit as exc:\n"
         "    assert exc.code in (0, None), exc.code\n"
-        "heavy = sorted(m for m in ('numpy', 'numba', 'pandas', 'pyarrow', 'rich', 'rnncast.api')\n"
+        "heavy = sorted(m for m in ('numpy', 'numba', 'pandas', 'pyarrow', 'rich', 'rnncast.api', 'matplotlib')\n"
         "               if m in sys.modules)\n"
         "assert not heavy, heavy\n"
     )
@@ -452,6 +452,7 @@ def test_predict_imports_no_training_code_nor_pandas(daily_model: Path, daily: P
         "except SystemExit as exc:\n"
         "    assert exc.code in (0, None), exc.code\n"
         "assert 'rnncast.train' not in sys.modules\n"
+        "assert 'matplotlib' not in sys.modules and 'rnncast.plotting' not in sys.modules\n"  # plot's alone
         "{more}"
     )
     # Nor Numba: a forecast of a few series runs in NumPy (rnncast.inference) to start fast.

@@ -49,6 +49,8 @@ from rnncast.cli.options import (
     NormOption,
     Patch,
     Patience,
+    PlotLevel,
+    PlotOutput,
     PredictHorizon,
     Quiet,
     Refit,
@@ -57,6 +59,7 @@ from rnncast.cli.options import (
     ScalerOption,
     Season,
     Seed,
+    SeriesIds,
     Step,
     Target,
     TestSize,
@@ -312,6 +315,44 @@ def backtest(
             sys.stdout.write(json.dumps(result.document(), indent=2) + "\n")
             return
         render.print_backtest(result, streams.stdout_is_terminal())
+
+
+@app.command(cls=HelpCommand)
+def plot(
+    ctx: typer.Context,
+    model: ModelPath = None,
+    data: NewData = None,
+    series: SeriesIds = None,
+    level: PlotLevel = 80,
+    output: PlotOutput = None,
+) -> None:
+    """Draw each series' recent history, its forecast and interval band: a file, or the terminal.
+
+    One panel per series (the first 6 unless --series picks them), dates on the axis, the
+    model's validation error in the title. With --data, the history and forecast come
+    from that data, as in predict --data.
+
+    \b
+    Example:
+      rnncast plot prices.rnncast -o forecast.png
+      rnncast plot sales.rnncast --series store_7 --level 95 -o store_7.svg
+      rnncast plot prices.rnncast --data latest.csv
+    """
+    with streams.handled(ctx):
+        if output is None and not streams.stdout_is_terminal():
+            raise ConfigError("plot draws in the terminal only when stdout is one; give -o FILE (.png, .svg or .html)")
+        if model is None:
+            model = find_model()
+            streams.say(f"using model {model}")
+
+        from rnncast import api
+
+        notes: list[str] = []
+        text = api.plot(api.load(model), output, data=data, series=series or (), level=level, notes=notes)
+        for note in notes:
+            streams.say(f"rnncast: note: {note}")
+        if text is not None:
+            sys.stdout.write(text)
 
 
 @app.command(cls=HelpCommand)

@@ -111,6 +111,12 @@ Adapt = Annotated[bool, typer.Option(
     "--adapt/--no-adapt", help="When --data goes past the fit, widen or narrow the intervals by how often they "
     "missed on the new rows.")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+SeriesIds = Annotated[Optional[list[str]], typer.Option(
+    "--series", metavar="ID", help="Draw this series (repeat for several). Default: the first 6.", show_default=False)]
+PlotLevel = Annotated[int, typer.Option("--level", metavar="PERCENT", help="The interval band to draw (1-99).")]
+PlotOutput = Annotated[Optional[Path], typer.Option(
+    "--output", "-o", help="Write the picture here: .png, .svg or .html. Default: draw it in the terminal.",
+    show_default=False)]
 
 # ------------------------------------------------------------------------ backtests
 

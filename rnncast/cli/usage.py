@@ -76,8 +76,10 @@ def describe(exc: UsageError) -> str:
     if isinstance(exc, BadOptionUsage):
         return f"{exc.option_name} needs a value; see `{command} --help`"
     message = exc.format_message().rstrip(".")
-    if message.startswith("No such command"):
-        return f"{message[0].lower()}{message[1:]}; the commands are fit, predict, backtest and info (rnncast --help)"
+    if message.startswith("No such command") and exc.ctx is not None:
+        names = list(getattr(exc.ctx.command, "list_commands", lambda ctx: [])(exc.ctx))
+        listed = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
+        return f"{message[0].lower()}{message[1:]}; the commands are {listed} (rnncast --help)"
     return message
 
 
