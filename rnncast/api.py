@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 Data = SeriesSet | str | os.PathLike[str]
 
 __all__ = ["Model", "backtest", "describe", "fit", "forecast", "forecast_windows", "interval_scales", "load",
-           "read", "save", "save_report", "write_forecast"]
+           "plot", "read", "save", "save_report", "update", "write_forecast"]
 
 
 def read(data: Data, spec: ReadSpec = ReadSpec(), stdin: IO[bytes] | None = None, *,
@@ -147,6 +147,15 @@ def _history_from(model: Model, series: SeriesSet
     return series.ids, history, stats, future_times(last, model.freq, model.net.horizon)
 
 
+def update(model: Model, data: Data, *, epochs: int | None = None, stdin: IO[bytes] | None = None,
+           notes: list[str] | None = None, on_epoch: Callable[..., None] | None = None) -> Model:
+    """The model trained a little further on `data`'s rows newer than its fit (rnncast.updating)."""
+    from rnncast.updating import UPDATE_EPOCHS, update_model
+
+    series = read(data, _model_columns(model), stdin, for_model=True).in_zone(model.tz)
+    return update_model(model, series, epochs=epochs or UPDATE_EPOCHS, notes=notes, on_epoch=on_epoch)
+
+
 def interval_scales(model: Model, series: SeriesSet, levels: Sequence[int]) -> dict[int, list[np.ndarray]]:
     """{L: [(rows_s + 1,) per series]}: the level-L interval scale for a forecast from each row (rnncast.adapt)."""
     from rnncast.adapt import interval_scales as scales_per_row
@@ -186,7 +195,8 @@ def plot(model: Model, output: str | os.PathLike[str] | None = None, *, data: Da
         notes.append(f"no {level} % band: the model has no calibrated {level} % interval")
     table = forecast(model, data, levels=levels)
     if data is None:
-        history = {name: _stored_history(model, s) for s, name in enumerate(model.ids) if name in ids}
+        history = {name: (model.history_times(s), model.history[s, :, 0]) for s, name in enumerate(model.ids)
+                   if name in ids}
     else:
         seen = read(data, _model_columns(model), for_model=True).in_zone(model.tz)
         history = {name: (seen.times[a:b][-model.lookback:], seen.values[a:b, 0][-model.lookback:])
@@ -199,14 +209,6 @@ def plot(model: Model, output: str | os.PathLike[str] | None = None, *, data: Da
     atomic_write(output, [plotting.figure_bytes(panels, fmt, title, levels[0] if levels else None)],
                  error=ConfigError, what="picture")
     return None
-
-
-def _stored_history(model: Model, s: int) -> tuple[np.ndarray, np.ndarray]:
-    """Series s's stored last `lookback` rows and their timestamps (counted back from its last time)."""
-    import pandas as pd
-
-    times = pd.date_range(end=pd.Timestamp(model.last_times[s]), periods=model.lookback, freq=model.freq)
-    return np.asarray(times.values, dtype="datetime64[ns]"), model.history[s, :, 0]
 
 
 def save(model: Model, path: str | os.PathLike[str]) -> None:
@@ -243,6 +245,8 @@ def describe(model: Model) -> dict[str, Any]:
         "metrics": model.metrics,
         "intervals": describe_intervals(model),
         "data_fingerprint": model.data_fingerprint,
+        "lineage": [f"{e['event']}: {e['rows']:,} rows of {e['series']} series, until {e['until']}"
+                    for e in model.lineage],
     }
 
 

@@ -29,6 +29,7 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
     """
     from rnncast.features import model_inputs, volatility
     from rnncast.frequency import calendar_cycles, future_times, season_length
+    from rnncast.io.writing import iso_times
     from rnncast.params import ParamLayout, init_params
     from rnncast.train import train as run_training
     from rnncast.windows import fit_scaler, last_windows, padded_windows, scale, spare_split
@@ -121,6 +122,8 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
         history=last_windows(series.values, series.offsets, T, ids=series.ids, dtype=np.float64, pad=True),
         last_times=last, future_times=future_times(last, series.freq, K),
         calendar=cycles, intervals=intervals, metrics=metrics, data_fingerprint=series.fingerprint(),
+        lineage=({"event": "fit", "rows": int(len(series.values)), "series": len(series.ids),
+                  "until": iso_times(np.array([last.max()]), series.tz)[0]},),
     )
 
 

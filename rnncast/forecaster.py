@@ -45,12 +45,21 @@ class Model:
     intervals: np.ndarray | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     data_fingerprint: str = ""
+    # What the model learned from, oldest first: {"event": "fit" | "update", "rows": ..., "until": ...}.
+    lineage: tuple[dict[str, Any], ...] = ()
     version: str = __version__
 
     @property
     def lookback(self) -> int:
         """T: the rows of history each forecast reads."""
         return self.window.steps[0]
+
+    def history_times(self, s: int) -> np.ndarray:
+        """(T,) the timestamps of series s's stored history, counted back from its last time."""
+        import pandas as pd
+
+        times = pd.date_range(end=pd.Timestamp(self.last_times[s]), periods=self.lookback, freq=self.freq)
+        return np.asarray(times.values, dtype="datetime64[ns]")
 
 
 def known_series(model: Model, ids: Sequence[str]) -> list[int | None]:

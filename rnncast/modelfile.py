@@ -42,6 +42,7 @@ def save_model(model: Model, path: str | os.PathLike[str]) -> None:
         "metrics": model.metrics,
         "intervals": describe_intervals(model),
         "data_fingerprint": model.data_fingerprint,
+        "lineage": list(model.lineage),
     }
     arrays = {f"weights/{name}": value for name, value in model.params.items()}
     arrays.update({
@@ -84,6 +85,7 @@ def load_model(path: str | os.PathLike[str]) -> Model:
             calendar=tuple(header.get("calendar", ())),
             intervals=arrays.get("intervals/offsets"),
             metrics=header.get("metrics", {}), data_fingerprint=header.get("data_fingerprint", ""),
+            lineage=tuple(header.get("lineage", ())),
             version=header.get("rnncast_version", "?"),
         )
         check_loaded(model)

@@ -72,7 +72,7 @@ def test_a_wrong_choice_says_what_is_allowed() -> None:
     (["fit", "x.csv", "--bogus"], ["rnncast fit has no option --bogus", "rnncast fit --help"]),
     (["fit"], ["rnncast fit needs DATA"]),
     (["fit", "x.csv", "--lookback"], ["--lookback needs a value"]),
-    (["nosuch"], ["no such command 'nosuch'", "the commands are fit, predict, backtest, plot and info"]),
+    (["nosuch"], ["no such command 'nosuch'", "the commands are fit, predict, backtest, update, plot and info"]),
 ])
 def test_other_usage_errors_are_one_line(args: list[str], words: list[str]) -> None:
     line = _one_line(run(*args))

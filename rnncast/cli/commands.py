@@ -64,6 +64,10 @@ from rnncast.cli.options import (
     Target,
     TestSize,
     TimeCol,
+    UpdateData,
+    UpdateEpochs,
+    UpdateModel,
+    UpdateOutput,
     ValFraction,
     WeightDecay,
     WindowsPerEpoch,
@@ -315,6 +319,51 @@ def backtest(
             sys.stdout.write(json.dumps(result.document(), indent=2) + "\n")
             return
         render.print_backtest(result, streams.stdout_is_terminal())
+
+
+@app.command(cls=HelpCommand)
+def update(
+    ctx: typer.Context,
+    model: UpdateModel,
+    data: UpdateData,
+    epochs: UpdateEpochs = None,
+    output: UpdateOutput = None,
+    quiet: Quiet = False,
+) -> None:
+    """Train a model further on rows newer than its fit, and replace it (or write --output).
+
+    It starts from the stored weights and trains a few epochs on the windows that reach
+    into the new rows, mixed with as many older ones (when DATA holds older rows); the
+    intervals are recalibrated on the old model's errors on the new rows when there are
+    enough of them. Series the model was not fitted on are left out, with a note. Data
+    that does not continue the model (other columns, a gap, a series going back in time)
+    is refused in one line and the model is left as it was.
+
+    \b
+    Example:
+      rnncast update prices.rnncast prices.csv
+      rnncast update sales.rnncast today.csv -o sales-new.rnncast --quiet
+    """
+    with streams.handled(ctx):
+        path = output if output is not None else model
+        check_output(path)
+
+        from rnncast import api
+
+        loaded = api.load(model)
+        notes: list[str] = []
+        terminal = streams.stderr_is_terminal()
+        if quiet:
+            updated = api.update(loaded, data, epochs=epochs, notes=notes)
+        else:
+            progress = render.RichProgress(epochs or 5) if terminal else render.PlainProgress()
+            with progress:
+                updated = api.update(loaded, data, epochs=epochs, notes=notes, on_epoch=progress)
+        api.save(updated, path)
+        if not quiet:
+            render.print_fit_summary(render.update_summary(updated, path), terminal)
+            for note in notes:
+                streams.say(f"rnncast: note: {note}")
 
 
 @app.command(cls=HelpCommand)

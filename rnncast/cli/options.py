@@ -111,6 +111,14 @@ Adapt = Annotated[bool, typer.Option(
     "--adapt/--no-adapt", help="When --data goes past the fit, widen or narrow the intervals by how often they "
     "missed on the new rows.")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+UpdateModel = Annotated[Path, typer.Argument(metavar="MODEL", help="Model file to update.", show_default=False)]
+UpdateData = Annotated[str, typer.Argument(
+    metavar="DATA", help="The model's series with rows newer than the fit (it may hold the old rows too); '-' for "
+    "CSV on stdin.", show_default=False)]
+UpdateEpochs = Annotated[Optional[int], typer.Option(
+    "--epochs", help="Epochs on the new windows and as many older ones. Default: 5.", show_default=False)]
+UpdateOutput = Annotated[Optional[Path], typer.Option(
+    "--output", "-o", help="Write the updated model here. Default: replace MODEL (atomically).", show_default=False)]
 SeriesIds = Annotated[Optional[list[str]], typer.Option(
     "--series", metavar="ID", help="Draw this series (repeat for several). Default: the first 6.", show_default=False)]
 PlotLevel = Annotated[int, typer.Option("--level", metavar="PERCENT", help="The interval band to draw (1-99).")]

@@ -108,6 +108,19 @@ def fit_summary(model: Model, path: Path) -> list[tuple[str, str]]:
     return rows
 
 
+def update_summary(model: Model, path: Path) -> list[tuple[str, str]]:
+    """(label, value) rows: where the updated model went, what it learned from, how the old one did."""
+    m = model.metrics
+    rows = [("model", str(path)), ("new rows", f"{m['update_new_rows']:,}"),
+            ("windows", f"{m['update_windows']:,} (those reaching into the new rows, and older ones replayed)")]
+    seasonal = (f", seasonal naive {num(m['update_seasonal_naive_val_mae'])}"
+                if "update_seasonal_naive_val_mae" in m else "")
+    rows.append(("before, on the new rows", f"MAE {num(m['update_val_mae'])} (naive forecast "
+                                            f"{num(m['update_naive_val_mae'])}{seasonal})"))
+    rows.append(("training time", f"{m['update_seconds']:.1f} s"))
+    return rows
+
+
 # Fewer training windows than this teach a network nothing it can be trusted with.
 FEW_WINDOWS = 10
 
