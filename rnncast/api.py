@@ -177,7 +177,7 @@ def plot(model: Model, output: str | os.PathLike[str] | None = None, *, data: Da
     written atomically), or, without `output`, as text for a terminal (returned)."""
     from rnncast import plotting
     from rnncast.atomic import atomic_write
-    from rnncast.intervals import calibrated
+    from rnncast.intervals import calibrated, whole_percent
 
     fmt = None if output is None else plotting.format_of(output)
     if output is not None and fmt is None:
@@ -190,7 +190,7 @@ def plot(model: Model, output: str | os.PathLike[str] | None = None, *, data: Da
     if len(ids) > plotting.MAX_PANELS and notes is not None:
         notes.append(f"drawing the first {plotting.MAX_PANELS} of {len(ids)} series (--series picks others)")
     ids = ids[: plotting.MAX_PANELS]
-    levels = calibrated(model.intervals, [level]) if level is not None else []
+    levels = calibrated(model.intervals, [whole_percent(level)]) if level is not None else []
     if level is not None and not levels and notes is not None:
         notes.append(f"no {level} % band: the model has no calibrated {level} % interval")
     table = forecast(model, data, levels=levels)

@@ -55,6 +55,8 @@ def test_plot_picks_series_and_refuses_unknown_ones(models: dict[str, Path]) -> 
 def test_plot_refuses_other_formats_and_a_pipe_without_output(models: dict[str, Path]) -> None:
     bad = run("plot", models["one"], "-o", models["work"] / "x.jpg")
     assert bad.exit_code == 2 and ".png, .svg or .html" in bad.stderr
+    level = run("plot", models["one"], "--level", "150", "-o", models["work"] / "x.png")
+    assert level.exit_code == 2 and "--level must be a whole percent from 1 to 99" in level.stderr
     piped = run("plot", models["one"])  # the test runner's stdout is not a terminal
     assert piped.exit_code == 2 and piped.stderr.count("\n") == 1 and "-o FILE" in piped.stderr
 
