@@ -153,7 +153,8 @@ def update(model: Model, data: Data, *, epochs: int | None = None, stdin: IO[byt
     from rnncast.updating import UPDATE_EPOCHS, update_model
 
     series = read(data, _model_columns(model), stdin, for_model=True).in_zone(model.tz)
-    return update_model(model, series, epochs=epochs or UPDATE_EPOCHS, notes=notes, on_epoch=on_epoch)
+    return update_model(model, series, epochs=UPDATE_EPOCHS if epochs is None else epochs, notes=notes,
+                        on_epoch=on_epoch)
 
 
 def interval_scales(model: Model, series: SeriesSet, levels: Sequence[int]) -> dict[int, list[np.ndarray]]:

@@ -356,7 +356,8 @@ def update(
         if quiet:
             updated = api.update(loaded, data, epochs=epochs, notes=notes)
         else:
-            progress = render.RichProgress(epochs or 5) if terminal else render.PlainProgress()
+            # The bar's total follows the epochs reported (update's default is the library's).
+            progress = render.RichProgress(epochs or 1) if terminal else render.PlainProgress()
             with progress:
                 updated = api.update(loaded, data, epochs=epochs, notes=notes, on_epoch=progress)
         api.save(updated, path)

@@ -67,7 +67,7 @@ class RichProgress:
     def __call__(self, report: EpochReport) -> None:
         if report.final:  # the last phase restarts the count: its own total, its own name
             self.progress.update(self.task, description="refit on all rows, epoch", total=report.epochs)
-        self.progress.update(self.task, completed=report.epoch, train=num(report.train_loss),
+        self.progress.update(self.task, completed=report.epoch, total=report.epochs, train=num(report.train_loss),
                              val=num(report.val_loss),
                              speed=f"{report.windows_per_s:,.0f}")
 
