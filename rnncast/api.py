@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
@@ -173,9 +173,11 @@ def write_forecast(table: dict[str, np.ndarray], fmt: str, destination: str | os
 
 
 def plot(model: Model, output: str | os.PathLike[str] | None = None, *, data: Data | None = None,
-         series: Sequence[str] = (), level: int | None = 80, notes: list[str] | None = None) -> str | None:
+         series: Sequence[str] = (), level: int | None = 80, folds: int = 0,
+         notes: list[str] | None = None) -> str | None:
     """Draw each series' recent history, forecast and level-% band: to `output` (.png, .svg or .html,
-    written atomically), or, without `output`, as text for a terminal (returned)."""
+    written atomically), or, without `output`, as text for a terminal (returned). With `folds`
+    (and `data`), also the model's forecasts from that many earlier origins against the actuals."""
     from rnncast import plotting
     from rnncast.atomic import atomic_write
     from rnncast.intervals import calibrated, whole_percent
@@ -194,17 +196,30 @@ def plot(model: Model, output: str | os.PathLike[str] | None = None, *, data: Da
     levels = calibrated(model.intervals, [whole_percent(level)]) if level is not None else []
     if level is not None and not levels and notes is not None:
         notes.append(f"no {level} % band: the model has no calibrated {level} % interval")
-    table = forecast(model, data, levels=levels)
-    if data is None:
+    if folds and data is None:
+        raise ConfigError("--backtest draws forecasts against actuals: give the data with --data")
+    seen = None if data is None else read(data, _model_columns(model), for_model=True).in_zone(model.tz)
+    table = forecast(model, seen, levels=levels)  # read once: forecast takes the SeriesSet as it is
+    backtested: dict[str, tuple[tuple[np.ndarray, np.ndarray], ...]] = {}
+    if seen is None:
         history = {name: (model.history_times(s), model.history[s, :, 0]) for s, name in enumerate(model.ids)
                    if name in ids}
     else:
-        seen = read(data, _model_columns(model), for_model=True).in_zone(model.tz)
-        history = {name: (seen.times[a:b][-model.lookback:], seen.values[a:b, 0][-model.lookback:])
+        from rnncast.backtest import fold_forecasts
+
+        back = model.lookback + folds * model.net.horizon  # the actuals the folds are drawn against
+        history = {name: (seen.times[a:b][-back:], seen.values[a:b, 0][-back:])
                    for name, a, b in zip(seen.ids, seen.offsets[:-1], seen.offsets[1:]) if name in ids}
+        if folds:
+            mine = seen if all(name in model.ids for name in seen.ids) else None
+            if mine is None:
+                raise ConfigError("--backtest needs data of the model's series only")
+            runs = fold_forecasts(model, mine, folds)
+            backtested = {name: tuple((t[s], f[s]) for t, f in runs) for s, name in enumerate(mine.ids)}
     title = f"rnncast: {model.target}" + (f", validation MAE {model.metrics['val_mae']:.4g}"
                                           if "val_mae" in model.metrics else "")
-    panels = plotting.panels(table, model.id_col, tuple(ids), history, levels[0] if levels else None)
+    panels = [replace(p, folds=backtested.get(p.name, ()))
+              for p in plotting.panels(table, model.id_col, tuple(ids), history, levels[0] if levels else None)]
     if output is None or fmt is None:
         return plotting.text_picture(panels, title)
     atomic_write(output, [plotting.figure_bytes(panels, fmt, title, levels[0] if levels else None)],

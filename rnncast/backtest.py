@@ -60,6 +60,26 @@ def origins(series: SeriesSet, folds: int, step: int, horizon: int) -> np.ndarra
     return ends[None, :] - back
 
 
+def fold_forecasts(model: Model, series: SeriesSet, folds: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Without refitting: the model's forecast (S, K) and its timestamps (S, K) from each of `folds`
+    origins a horizon apart at the end of `series` (its series must be the model's), oldest first."""
+    from rnncast.forecaster import forecast_windows, known_series
+
+    T, K = model.window.steps
+    index = np.array([m for m in known_series(model, series.ids)])
+    at = origins(series, folds, K, K)
+    short = np.flatnonzero(at[0] - series.offsets[:-1] < T)
+    if short.size:
+        raise DataError(f"series {series.ids[int(short[0])]!r} is too short for {folds} folds of {K} rows after a "
+                        f"lookback of {T}; use fewer --folds")
+    out = []
+    for origin in at:
+        history = series.values[origin[:, None] - T + np.arange(T)]
+        future = series.times[np.minimum(origin[:, None] + np.arange(K), series.offsets[1:, None] - 1)]
+        out.append((future, forecast_windows(model, history, future, model.scaler, index)["forecast"]))
+    return out
+
+
 def backtest(series: SeriesSet, window: WindowSpec, net: NetSpec, train: TrainSpec,
              spec: BacktestSpec = BacktestSpec(),
              on_fold: Callable[[int, int, float], None] | None = None) -> BacktestResult:

@@ -29,6 +29,7 @@ class Panel:
     forecast: np.ndarray  # (K,)
     lower: np.ndarray | None = None  # (K,)
     upper: np.ndarray | None = None
+    folds: tuple[tuple[np.ndarray, np.ndarray], ...] = ()  # (times (K,), forecast (K,)) from earlier origins
 
 
 def figure_bytes(panels: list[Panel], fmt: str, title: str, level: int | None) -> bytes:
@@ -46,6 +47,9 @@ def figure_bytes(panels: list[Panel], fmt: str, title: str, level: int | None) -
             ax.fill_between(panel.times, panel.lower, panel.upper, color="#1f77b4", alpha=0.25, linewidth=0,
                             label=f"{level} % interval", gid=f"band-{panel.name}")
         ax.plot(panel.times, panel.forecast, color="#1f77b4", linewidth=1.6, label="forecast")
+        for k, (times, values) in enumerate(panel.folds):
+            ax.plot(times, values, color="#d62728", linewidth=1.3, linestyle="--",
+                    label="backtest folds (no refit)" if k == 0 else None, gid=f"fold-{panel.name}-{k}")
         ax.set_title(panel.name, loc="left", fontsize=10)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(mdates.AutoDateLocator()))
         ax.grid(alpha=0.3)

@@ -88,3 +88,16 @@ def test_a_missing_band_is_said(models: dict[str, Path]) -> None:
     model = api.load(models["one"])  # few validation windows: 99 % is not calibrated
     api.plot(model, models["work"] / "n.png", level=99, notes=notes)
     assert notes == ["no 99 % band: the model has no calibrated 99 % interval"]
+
+
+def test_plot_backtest_draws_the_folds_against_the_actuals(models: dict[str, Path]) -> None:
+    out = models["work"] / "folds.svg"
+    data = models["work"] / "l.csv"  # the two-series model's own data
+    result = run("plot", models["two"], "--data", data, "--backtest", "2", "-o", out)
+    assert result.exit_code == 0, result.stderr
+    text = out.read_text()
+    for name in ("north", "south"):
+        assert f'id="fold-{name}-0"' in text and f'id="fold-{name}-1"' in text
+    assert "backtest folds" in text
+    alone = run("plot", models["two"], "--backtest", "2", "-o", out)
+    assert alone.exit_code == 2 and "give the data with --data" in alone.stderr

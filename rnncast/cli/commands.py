@@ -49,6 +49,7 @@ from rnncast.cli.options import (
     NormOption,
     Patch,
     Patience,
+    PlotBacktest,
     PlotLevel,
     PlotOutput,
     PredictHorizon,
@@ -374,6 +375,7 @@ def plot(
     data: NewData = None,
     series: SeriesIds = None,
     level: PlotLevel = 80,
+    backtest: PlotBacktest = 0,
     output: PlotOutput = None,
 ) -> None:
     """Draw each series' recent history, its forecast and interval band: a file, or the terminal.
@@ -387,6 +389,7 @@ def plot(
       rnncast plot prices.rnncast -o forecast.png
       rnncast plot sales.rnncast --series store_7 --level 95 -o store_7.svg
       rnncast plot prices.rnncast --data latest.csv
+      rnncast plot prices.rnncast --data prices.csv --backtest 3 -o folds.png
     """
     with streams.handled(ctx):
         if output is None and not streams.stdout_is_terminal():
@@ -398,7 +401,8 @@ def plot(
         from rnncast import api
 
         notes: list[str] = []
-        text = api.plot(api.load(model), output, data=data, series=series or (), level=level, notes=notes)
+        text = api.plot(api.load(model), output, data=data, series=series or (), level=level, folds=backtest,
+                        notes=notes)
         for note in notes:
             streams.say(f"rnncast: note: {note}")
         if text is not None:

@@ -121,6 +121,9 @@ UpdateOutput = Annotated[Optional[Path], typer.Option(
     "--output", "-o", help="Write the updated model here. Default: replace MODEL (atomically).", show_default=False)]
 SeriesIds = Annotated[Optional[list[str]], typer.Option(
     "--series", metavar="ID", help="Draw this series (repeat for several). Default: the first 6.", show_default=False)]
+PlotBacktest = Annotated[int, typer.Option(
+    "--backtest", metavar="FOLDS", help="Also draw the model's forecasts (no refit) from FOLDS earlier origins, a "
+    "horizon apart, against the actuals of --data (0: none).")]
 PlotLevel = Annotated[int, typer.Option("--level", metavar="PERCENT", help="The interval band to draw (1-99).")]
 PlotOutput = Annotated[Optional[Path], typer.Option(
     "--output", "-o", help="Write the picture here: .png, .svg or .html. Default: draw it in the terminal.",
