@@ -1,10 +1,11 @@
 """Updating: a fitted Model and rows newer than its fit in, the same model trained a little further out.
 
 Warm start from the stored weights, a few epochs on the windows whose targets reach into
-the new rows, mixed with older windows (when the data holds older rows: at least as many, and
-REPLAY_WINDOWS) so the network does not forget; the intervals are recalibrated on the old model's errors on the
-new windows (rows it never trained on) when there are enough of them; each series'
-stored history moves forward; the lineage records the update.
+the new rows, mixed with older windows (when the data holds older rows: at least as many,
+and REPLAY_WINDOWS) so the network does not forget. The intervals are recalibrated, when
+there are enough new rows, by an update that held out the newest of them, on its errors
+there (rows it did not train on), as fit calibrates on its first model's validation
+errors. Each series' stored history moves forward; the lineage records the update.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ UPDATE_EPOCHS = 5  # a brief continuation, not a refit
 # Older windows replayed beside the new ones: at least as many as the new, and enough for
 # the optimizer to take a few dozen steps an epoch (a handful of new rows alone would not).
 REPLAY_WINDOWS = 2048
+# The newest share of the new rows held out to recalibrate the intervals (horizon rows at least).
+CALIBRATION_SHARE = 0.2
 
 
 def update_model(model: Model, series: SeriesSet, *, epochs: int = UPDATE_EPOCHS,
@@ -86,10 +89,10 @@ def update_model(model: Model, series: SeriesSet, *, epochs: int = UPDATE_EPOCHS
     def inputs(first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, ...]:
         x, y, which, t = padded_windows(scaled, offsets, T, K, first, last)
         net_in, extra, anchor = model_inputs(x, stamps[t[:, None] + np.arange(K)], model.window, model.calendar)
-        return net_in, y - anchor[:, None], extra, anchor, which, x
+        return net_in, y - anchor[:, None], extra, anchor, which, x, t
 
     # Windows whose targets reach into the new rows, and as many from before them (no forgetting).
-    x_new, y_new, e_new, a_new, s_new, raw_new = inputs(np.maximum(starts + 1, old_end - K + 1), ends - K)
+    x_new, y_new, e_new, a_new, s_new, raw_new, t_new = inputs(np.maximum(starts + 1, old_end - K + 1), ends - K)
     x_old, y_old, e_old, *_ = inputs(starts + T, old_end - K)
     rng = np.random.default_rng(model.train.seed)
     keep = np.sort(rng.choice(len(x_old), min(len(x_old), max(len(x_new), REPLAY_WINDOWS)), replace=False))
@@ -99,17 +102,28 @@ def update_model(model: Model, series: SeriesSet, *, epochs: int = UPDATE_EPOCHS
     # The model before the update on the new windows: errors on rows it never trained on.
     before = predict(model.net, model.params, x_new, e_new).astype(np.float64)
     scores = validation_scores(before, y_new, a_new, raw_new[:, :, 0], stats, s_new, season_length(model.freq))
-    intervals = model.intervals
-    if len(x_new) >= min_windows_two_sided(95):
-        intervals = calibrate_levels((y_new - before) / volatility(raw_new)[:, None])
-    elif notes is not None:
-        notes.append(f"intervals kept as they were: {len(x_new)} new windows are too few to recalibrate them "
-                     f"(needs {min_windows_two_sided(95)})")
-
     layout = ParamLayout.for_spec(model.net)
+    tspec = replace(model.train, epochs=epochs, patience=0)
     started = time.perf_counter()
-    result = run_training(model.net, replace(model.train, epochs=epochs, patience=0), layout.flatten(model.params),
-                          x_train, y_train, on_epoch=on_epoch, extra_train=e_train)
+    # Intervals from an update that did not see the newest CALIBRATION_SHARE of the new rows,
+    # on the windows whose targets lie there: data that updated model did not train on.
+    tail = np.maximum(K, np.rint(CALIBRATION_SHARE * (ends - old_end)).astype(np.int64))[s_new]
+    held = t_new >= ends[s_new] - tail  # the windows whose targets all lie in the held-out tail
+    taught = t_new + K <= ends[s_new] - tail
+    intervals = model.intervals
+    if held.sum() >= min_windows_two_sided(95) and taught.any():
+        first = run_training(model.net, tspec, layout.flatten(model.params),
+                             np.concatenate([x_new[taught], x_old[keep]]), np.concatenate([y_new[taught], y_old[keep]]),
+                             extra_train=np.concatenate([e_new[taught], e_old[keep]]))
+        calibrating = layout.views(first.params)
+        pred = predict(model.net, calibrating, x_new[held], e_new[held]).astype(np.float64)
+        intervals = calibrate_levels((y_new[held] - pred) / volatility(raw_new[held])[:, None])
+    elif notes is not None:
+        count = int(held.sum())
+        notes.append(f"intervals kept as they were: {count} window{'s' if count != 1 else ''} in the newest rows "
+                     f"{'are' if count != 1 else 'is'} too few to recalibrate them (needs {min_windows_two_sided(95)})")
+    result = run_training(model.net, tspec, layout.flatten(model.params), x_train, y_train, on_epoch=on_epoch,
+                          extra_train=e_train)
     params = {name: view.copy() for name, view in layout.views(result.params).items()}
 
     last = stamps[ends - 1]

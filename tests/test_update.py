@@ -134,3 +134,17 @@ def test_the_cron_recipe_never_interleaves_two_runs(tmp_path: Path) -> None:
     assert refused.strip().splitlines() == [refused.strip()] and "nothing to update" in refused
     assert [e["event"] for e in api.load(model).lineage] == ["fit", "update"]
     assert len((tmp_path / "forecasts" / "today.csv").read_text().splitlines()) == 1 + 4
+
+
+def test_intervals_are_recalibrated_only_on_rows_the_calibrating_update_did_not_see(tmp_path: Path) -> None:
+    full = daily_csv(tmp_path / "full.csv", n=700)
+    model = tmp_path / "m.rnncast"
+    assert run("fit", _head(full, 400, tmp_path / "head.csv"), *TINY, "-q", "-o", model).exit_code == 0
+    before = api.load(model)
+    few = run("update", model, _head(full, 430, tmp_path / "430.csv"), "-o", tmp_path / "few.rnncast")
+    assert "intervals kept as they were" in few.stderr  # 30 new rows: 6 held out, 3 windows < 39
+    np.testing.assert_array_equal(api.load(tmp_path / "few.rnncast").intervals, before.intervals)
+    # 300 new rows: the newest 60 held out, 57 windows there calibrate the new intervals.
+    many = run("update", model, full, "-o", tmp_path / "many.rnncast")
+    assert many.exit_code == 0 and "intervals kept" not in many.stderr
+    assert not np.array_equal(api.load(tmp_path / "many.rnncast").intervals, before.intervals)

@@ -334,9 +334,9 @@ def update(
     """Train a model further on rows newer than its fit, and replace it (or write --output).
 
     It starts from the stored weights and trains a few epochs on the windows that reach
-    into the new rows, mixed with as many older ones (when DATA holds older rows); the
-    intervals are recalibrated on the old model's errors on the new rows when there are
-    enough of them. Series the model was not fitted on are left out, with a note. Data
+    into the new rows, mixed with older ones (when DATA holds older rows); with enough new
+    rows the intervals are recalibrated on the newest of them, by an update that did not
+    train on those. Series the model was not fitted on are left out, with a note. Data
     that does not continue the model (other columns, a gap, a series going back in time)
     is refused in one line and the model is left as it was.
 
