@@ -186,12 +186,8 @@ def fit(
             streams.say(FIRST_COMPILE)
         if series.filled > 0 and not quiet:
             streams.say(f"rnncast: filled {series.filled:,} missing value{'s' if series.filled != 1 else ''} ({fill})")
-        if quiet:
-            model = api.fit(series, window=window, net=net, train=train)
-        else:
-            progress = render.RichProgress(train.epochs) if terminal else render.PlainProgress()
-            with progress:
-                model = api.fit(series, window=window, net=net, train=train, on_epoch=progress)
+        with render.progress(quiet, terminal, train.epochs) as on_epoch:
+            model = api.fit(series, window=window, net=net, train=train, on_epoch=on_epoch)
         api.save(model, path)
         if not quiet:
             render.print_fit_summary(render.fit_summary(model, path), terminal)
@@ -354,13 +350,9 @@ def update(
         loaded = api.load(model)
         notes: list[str] = []
         terminal = streams.stderr_is_terminal()
-        if quiet:
-            updated = api.update(loaded, data, epochs=epochs, notes=notes)
-        else:
-            # The bar's total follows the epochs reported (update's default is the library's).
-            progress = render.RichProgress(epochs or 1) if terminal else render.PlainProgress()
-            with progress:
-                updated = api.update(loaded, data, epochs=epochs, notes=notes, on_epoch=progress)
+        # The bar's total follows the epochs reported (update's default is the library's).
+        with render.progress(quiet, terminal, epochs or 1) as on_epoch:
+            updated = api.update(loaded, data, epochs=epochs, notes=notes, on_epoch=on_epoch)
         api.save(updated, path)
         if not quiet:
             render.print_fit_summary(render.update_summary(updated, path), terminal)

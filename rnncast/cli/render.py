@@ -32,6 +32,18 @@ def num(value: float | None) -> str:
     return "-" if value is None else f"{value:#.4g}".rstrip(".")
 
 
+def progress(quiet: bool, terminal: bool, epochs: int) -> Any:
+    """What hears each epoch: nothing when quiet, a live bar on a terminal, plain lines otherwise.
+
+    A context manager; entered, it is the `on_epoch` callback (None when quiet).
+    """
+    import contextlib
+
+    if quiet:
+        return contextlib.nullcontext(None)
+    return RichProgress(epochs) if terminal else PlainProgress()
+
+
 class PlainProgress:
     """One line per epoch on stderr: for logs, pipes and CI (no colour, no control characters)."""
 
