@@ -146,7 +146,9 @@ def series_scales(model: Model, series: SeriesSet, known: Sequence[int | None],
     forecast from the end of the data.
     """
     from rnncast.features import volatility
+    from rnncast.holiday_flags import with_holidays
 
+    series = with_holidays(series, model.window.holidays)
     T, K = model.lookback, model.net.horizon
     begins, ends = series.offsets[:-1], series.offsets[1:]
     out = {lv: [np.ones(end - begin + 1) for begin, end in zip(begins, ends)] for lv in levels}
@@ -174,9 +176,11 @@ def series_scales(model: Model, series: SeriesSet, known: Sequence[int | None],
         history = series.values[(begin[at] + origin[at])[:, None] - T + np.arange(T)]  # (n, T, F)
         targets = origin[at][:, None] + steps  # (n, K), rows within the series
         future = times[(begin[at] + who[at] * K)[:, None] + targets]
-        forecast = forecast_windows(model, history, future, model.scaler, index[at])["forecast"]
         # Target rows past the data have no actual: read the last row there, counted False.
         row = begin[at][:, None] + np.minimum(targets, length[at][:, None] - 1)
+        steps_known = series.values[row, 1 + len(model.features):] if model.known_columns else None
+        forecast = forecast_windows(model, history, future, model.scaler, index[at],
+                                    known_future=steps_known)["forecast"]
         actual = series.values[row, 0]
         counted = (targets < length[at][:, None]) & (targets >= new_from_row[at][:, None])
         if series.made_up is not None:

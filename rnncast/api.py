@@ -25,7 +25,6 @@ from rnncast.config import BacktestSpec, NetSpec, ReadSpec, TrainSpec, WindowSpe
 from rnncast.errors import ConfigError
 from rnncast.forecaster import Model, forecast_windows
 from rnncast.io import SeriesSet
-from rnncast.windows import ScalerStats
 
 if TYPE_CHECKING:
     from rnncast.backtest import BacktestResult
@@ -48,7 +47,8 @@ def read(data: Data, spec: ReadSpec = ReadSpec(), stdin: IO[bytes] | None = None
     from rnncast.io import read_series
 
     return read_series(data, target=spec.target, time_col=spec.time_col, id_col=spec.id_col,
-                       features=spec.features, freq=spec.freq, fill=spec.fill, stdin=stdin, for_model=for_model)
+                       features=spec.features, freq=spec.freq, fill=spec.fill, stdin=stdin, for_model=for_model,
+                       known=spec.known, static=spec.static)
 
 
 def fit(data: Data, *, read_spec: ReadSpec = ReadSpec(), window: WindowSpec = WindowSpec(),
@@ -74,7 +74,7 @@ def kernels_compiled() -> bool:
 
 def forecast(model: Model, data: Data | None = None, *, horizon: int | None = None,
              stdin: IO[bytes] | None = None, levels: Sequence[int] = (), adapt: bool = True,
-             notes: list[str] | None = None) -> dict[str, np.ndarray]:
+             notes: list[str] | None = None, future: str | os.PathLike[str] | None = None) -> dict[str, np.ndarray]:
     """Forecast the next `horizon` steps (default: the trained horizon) of every series.
 
     Without `data`, from the history stored in the model. With `data` (a path, "-" for
@@ -83,10 +83,13 @@ def forecast(model: Model, data: Data | None = None, *, horizon: int | None = No
     (only when the model has one), `timestamp`, `forecast`, and `lower_L`, `upper_L` for
     each interval level L in `levels` (integer percent), in original units.
 
+    A model with known columns reads their values at the forecast steps from the rows
+    of `data` after each series' last observed target, or from the file `future`.
     With `adapt`, the intervals of a known series whose `data` goes past the fit are
     widened or narrowed by how they fared on the new rows (rnncast.adapt); a line saying
     so is appended to `notes` when given.
     """
+    from rnncast.forecast_inputs import data_inputs, model_columns, stored_inputs
     from rnncast.forecaster import check_finite, check_plausible
     from rnncast.intervals import usable_levels
 
@@ -100,59 +103,34 @@ def forecast(model: Model, data: Data | None = None, *, horizon: int | None = No
     levels = usable_levels(model.intervals, levels)
     scales = None
     if data is None:
-        ids, history, stats, future = model.ids, model.history, model.scaler, model.future_times
+        given = stored_inputs(model, steps, future, notes, stdin)
     else:
-        series = read(data, _model_columns(model), stdin, for_model=True).in_zone(model.tz)
-        ids, history, stats, future = _history_from(model, series)
+        series = read(data, model_columns(model), stdin, for_model=True).in_zone(model.tz)
+        given = data_inputs(model, series, steps, future, notes)
         if adapt and levels:
             from rnncast.adapt import latest_scales
 
             scales = latest_scales(model, series, levels, notes)
-    columns = forecast_windows(model, history, future, stats, levels=levels, scales=scales)
+    columns = forecast_windows(model, given.history, given.future, given.stats, levels=levels, scales=scales,
+                               known_future=given.known_future, static=given.static)
     table: dict[str, np.ndarray] = {}
     if model.id_col is not None:
-        table[model.id_col] = np.repeat(np.asarray(ids, dtype=object), steps)
-    table["timestamp"] = future[:, :steps].reshape(-1)
+        table[model.id_col] = np.repeat(np.asarray(given.ids, dtype=object), steps)
+    table["timestamp"] = given.future[:, :steps].reshape(-1)
     for name, values in columns.items():
         table[name] = values[:, :steps].reshape(-1)
     check_finite(table)
-    check_plausible(ids, history[:, :, 0], stats.scale[:, 0], columns["forecast"][:, :steps])
+    check_plausible(given.ids, given.history[:, :, 0], given.stats.scale[:, 0], columns["forecast"][:, :steps])
     return table
-
-
-def _model_columns(model: Model) -> ReadSpec:
-    """How to read new data for this model: its columns, at its frequency."""
-    return ReadSpec(target=model.target, time_col=model.time_col, id_col=model.id_col,
-                    features=model.features, freq=model.freq)
-
-
-def _history_from(model: Model, series: SeriesSet
-                  ) -> tuple[tuple[str, ...], np.ndarray, ScalerStats, np.ndarray]:
-    """(ids, history (S, T, F), scaler, future times (S, K)) from new data in the model's zone."""
-    from rnncast.forecaster import known_series
-    from rnncast.frequency import future_times
-    from rnncast.windows import fit_scaler, last_windows
-
-    T = model.lookback
-    # float64, as the stored history: float32 would turn values beyond 3.4e38 into inf.
-    history = last_windows(series.values, series.offsets, T, ids=series.ids, dtype=np.float64, pad=True)
-    own = fit_scaler(model.window.scaler, series.values, series.offsets, series.offsets[1:], ids=series.ids,
-                     columns=(series.target, *series.features))
-    loc, scale = own.loc.copy(), own.scale.copy()
-    for s, index in enumerate(known_series(model, series.ids)):
-        if index is not None:
-            loc[s], scale[s] = model.scaler.loc[index], model.scaler.scale[index]
-    stats = ScalerStats(model.window.scaler, loc, scale)
-    last = series.times[series.offsets[1:] - 1]
-    return series.ids, history, stats, future_times(last, model.freq, model.net.horizon)
 
 
 def update(model: Model, data: Data, *, epochs: int | None = None, stdin: IO[bytes] | None = None,
            notes: list[str] | None = None, on_epoch: Callable[..., None] | None = None) -> Model:
     """The model trained a little further on `data`'s rows newer than its fit (rnncast.updating)."""
+    from rnncast.forecast_inputs import model_columns
     from rnncast.updating import UPDATE_EPOCHS, update_model
 
-    series = read(data, _model_columns(model), stdin, for_model=True).in_zone(model.tz)
+    series = read(data, model_columns(model), stdin, for_model=True).in_zone(model.tz)
     return update_model(model, series, epochs=UPDATE_EPOCHS if epochs is None else epochs, notes=notes,
                         on_epoch=on_epoch)
 
@@ -198,7 +176,9 @@ def plot(model: Model, output: str | os.PathLike[str] | None = None, *, data: Da
         notes.append(f"no {level} % band: the model has no calibrated {level} % interval")
     if folds and data is None:
         raise ConfigError("--backtest draws forecasts against actuals: give the data with --data")
-    seen = None if data is None else read(data, _model_columns(model), for_model=True).in_zone(model.tz)
+    from rnncast.forecast_inputs import model_columns
+
+    seen = None if data is None else read(data, model_columns(model), for_model=True).in_zone(model.tz)
     table = forecast(model, seen, levels=levels)  # read once: forecast takes the SeriesSet as it is
     backtested: dict[str, tuple[tuple[np.ndarray, np.ndarray], ...]] = {}
     if seen is None:
@@ -252,7 +232,7 @@ def describe(model: Model) -> dict[str, Any]:
         "window": asdict(model.window),
         "training": asdict(model.train),
         "columns": {"time": model.time_col, "target": model.target, "features": list(model.features),
-                    "id": model.id_col},
+                    "known": list(model.known), "static": [c.name for c in model.static], "id": model.id_col},
         "frequency": model.freq,
         "time_zone": model.tz,
         "series": len(model.ids),

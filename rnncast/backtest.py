@@ -46,7 +46,14 @@ def cut(series: SeriesSet, ends: np.ndarray) -> SeriesSet:
     offsets = np.concatenate([[0], np.cumsum(ends - starts)]).astype(np.int64)
     made_up = None if series.made_up is None else series.made_up[keep]
     return dataclasses.replace(series, values=series.values[keep], times=series.times[keep], offsets=offsets,
-                               made_up=made_up)
+                               made_up=made_up, future=None)
+
+
+def known_ahead(model: Model, series: SeriesSet, rows: np.ndarray) -> np.ndarray | None:
+    """(S, K, Kn) the known columns' actual values at rows (S, K) of `series`: what the user had then."""
+    if not model.known_columns:
+        return None
+    return series.values[rows, 1 + len(model.features):]
 
 
 def origins(series: SeriesSet, folds: int, step: int, horizon: int) -> np.ndarray:
@@ -64,7 +71,9 @@ def fold_forecasts(model: Model, series: SeriesSet, folds: int) -> list[tuple[np
     """Without refitting: the model's forecast (S, K) and its timestamps (S, K) from each of `folds`
     origins a horizon apart at the end of `series` (its series must be the model's), oldest first."""
     from rnncast.forecaster import forecast_windows, known_series
+    from rnncast.holiday_flags import with_holidays
 
+    series = with_holidays(series, model.window.holidays)
     T, K = model.window.steps
     index = np.array([m for m in known_series(model, series.ids)])
     at = origins(series, folds, K, K)
@@ -75,8 +84,10 @@ def fold_forecasts(model: Model, series: SeriesSet, folds: int) -> list[tuple[np
     out = []
     for origin in at:
         history = series.values[origin[:, None] - T + np.arange(T)]
-        future = series.times[np.minimum(origin[:, None] + np.arange(K), series.offsets[1:, None] - 1)]
-        out.append((future, forecast_windows(model, history, future, model.scaler, index)["forecast"]))
+        rows = np.minimum(origin[:, None] + np.arange(K), series.offsets[1:, None] - 1)
+        future = series.times[rows]
+        out.append((future, forecast_windows(model, history, future, model.scaler, index,
+                                             known_future=known_ahead(model, series, rows))["forecast"]))
     return out
 
 
@@ -94,11 +105,15 @@ def backtest(series: SeriesSet, window: WindowSpec, net: NetSpec, train: TrainSp
     from rnncast.fitting import fit_series
     from rnncast.forecaster import forecast_windows
     from rnncast.frequency import season_length
+    from rnncast.holiday_flags import check_code, with_holidays
     from rnncast.intervals import calibrated, whole_percent
 
     # Checked before any fit: a level out of range would otherwise surface after minutes.
     levels = list(dict.fromkeys(whole_percent(level) for level in spec.levels))
     window = window.resolved(series.freq)
+    if window.holidays:  # the flag is a column of the data, like the known columns: the folds read it
+        window = dataclasses.replace(window, holidays=check_code(window.holidays))
+        series = with_holidays(series, window.holidays)
     lookback, horizon = window.steps
     season = spec.season or season_length(series.freq)
     folds = spec.folds
@@ -113,11 +128,13 @@ def backtest(series: SeriesSet, window: WindowSpec, net: NetSpec, train: TrainSp
         return fit_series(part, window, net, train)
 
     def forecast_fold(model: Model, history: np.ndarray, future: np.ndarray, lv: Sequence[int],
-                      seen: SeriesSet) -> dict[str, np.ndarray]:
+                      seen: SeriesSet, ahead: np.ndarray) -> dict[str, np.ndarray]:
         # A level the fold's validation data cannot calibrate is left out of its scores.
         usable = calibrated(model.intervals, lv)
+        # Known columns at the fold's forecast steps: their actual values, as the user had them.
+        known = ahead[:, :, 1 + len(model.features):] if model.known_columns else None
         if not adapting:  # refitted at the origin (or told not to adapt): nothing is new to the model
-            return forecast_windows(model, history, future, levels=usable)
+            return forecast_windows(model, history, future, levels=usable, known_future=known)
         # Without refit, rows between the fit and this origin are new: intervals follow
         # their misses on them, as in `predict --data`. Entry r of interval_scales uses
         # only rows before r, so one replay over all rows serves every fold.
@@ -125,7 +142,7 @@ def backtest(series: SeriesSet, window: WindowSpec, net: NetSpec, train: TrainSp
             replayed.update(interval_scales(model, series, usable))
         origin = np.diff(seen.offsets)  # each series' origin, counted from its first row
         scales = {level: np.array([rows[r] for rows, r in zip(replayed[level], origin)]) for level in usable}
-        return forecast_windows(model, history, future, levels=usable, scales=scales)
+        return forecast_windows(model, history, future, levels=usable, scales=scales, known_future=known)
 
     result = run_folds(series, fit_fold, forecast_fold, horizon=horizon, lookback=lookback, folds=folds,
                        step=spec.step, refit=spec.refit, season=season, levels=levels, on_fold=on_fold)
@@ -142,7 +159,8 @@ def run_folds(series: SeriesSet, fit: Callable[[SeriesSet], Any], forecast: Call
     `on_fold(done, folds, seconds)` hears of each fold as it ends (seconds since the start).
 
     `forecast` gets each series' last lookback rows before the origin, the timestamps to
-    forecast, the levels, and `seen`: every row before the origin, all it may use.
+    forecast, the levels, `seen`: every row before the origin, and the rows (S, K, F) of
+    the forecast steps, of which it may read only the columns known in advance.
     """
     from rnncast import baselines, metrics
     from rnncast.io.writing import iso_times
@@ -170,7 +188,7 @@ def run_folds(series: SeriesSet, fit: Callable[[SeriesSet], Any], forecast: Call
         ahead = origin[:, None] + np.arange(horizon)  # (S, K)
         history = series.values[rows]  # (S, T, F): nothing at or after the origin
         stamps = iso_times(series.times[origin], series.tz)  # as forecasts write them
-        out = forecast(model, history, series.times[ahead], levels, cut(series, origin))
+        out = forecast(model, history, series.times[ahead], levels, cut(series, origin), series.values[ahead])
         actual = target[ahead]
         for s, name in enumerate(series.ids):
             past = target[starts[s] : origin[s]]

@@ -114,6 +114,9 @@ class WindowSpec:
     patch: int = 1  # feed the lookback as lookback/patch steps of `patch` values each
     highway: bool = True  # the head also reads the window itself (a linear skip path)
     calendar: Calendar = "none"  # "auto": calendar features of the forecast steps for the head
+    # A country code ("US", "DE-BY"): its public holidays as a known-in-advance 0/1 input
+    # (rnncast.holiday_flags), for the lookback and the forecast steps alike.
+    holidays: str | None = None
 
     def __post_init__(self) -> None:
         _require(self.norm in NORMS, f"--norm must be one of {', '.join(NORMS)}, got {self.norm!r}")
@@ -150,12 +153,15 @@ class ReadSpec:
     target: str | None = None
     time_col: str | None = None
     id_col: str | None = None
-    features: tuple[str, ...] = ()
+    features: tuple[str, ...] = ()  # past covariates: read over the lookback only
     freq: str | None = None
     fill: Fill = "interpolate"
+    known: tuple[str, ...] = ()  # known in advance: read over the lookback and the forecast steps
+    static: tuple[str, ...] = ()  # per-series attributes, constant within a series
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "features", tuple(self.features))
+        for name in ("features", "known", "static"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
 
 
 @dataclass(frozen=True)

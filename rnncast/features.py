@@ -61,12 +61,16 @@ def calendar_features(times: np.ndarray, columns: tuple[str, ...]) -> np.ndarray
 
 
 def model_inputs(X: np.ndarray, future_times: np.ndarray | None, window: WindowSpec,
-                 calendar: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                 calendar: tuple[str, ...], known_future: np.ndarray | None = None,
+                 static: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Windows X (N, T, F) scaled -> (network input (N, T/P, P*F), head extras (N, E), anchors (N,)).
 
     The anchor is subtracted from the target column (add it back to the forecast); the
-    head's extras are the re-centred target window (when window.highway) and the
-    calendar features of the K forecast steps (future_times (N, K)).
+    head's extras are the re-centred target window (when window.highway), the calendar
+    features of the K forecast steps (future_times (N, K)), the known columns' scaled
+    values at those steps (known_future (N, K, Kn)) and the series' encoded attributes
+    (static (N, D)). The head is where the forecast steps are, so that is where what is
+    known of them enters; the recurrent encoder reads the known columns' past with the rest.
     """
     anchor = anchors(X, window.norm)
     X = X.astype(np.float32, copy=True)
@@ -76,6 +80,10 @@ def model_inputs(X: np.ndarray, future_times: np.ndarray | None, window: WindowS
         extras.append(X[:, :, 0])
     if calendar and future_times is not None:
         extras.append(calendar_features(future_times, calendar).reshape(len(X), -1))
+    if known_future is not None and known_future.size:
+        extras.append(known_future.reshape(len(X), -1).astype(np.float32))
+    if static is not None and static.size:
+        extras.append(static.astype(np.float32))
     extra = np.concatenate(extras, axis=1) if extras else np.zeros((len(X), 0), np.float32)
     N, T, F = X.shape
     P = window.patch
@@ -83,7 +91,7 @@ def model_inputs(X: np.ndarray, future_times: np.ndarray | None, window: WindowS
     return net_in, np.ascontiguousarray(extra, dtype=np.float32), anchor
 
 
-def extra_width(window: WindowSpec, calendar: tuple[str, ...]) -> int:
-    """E: how many extra inputs the head reads."""
+def extra_width(window: WindowSpec, calendar: tuple[str, ...], known: int = 0, static: int = 0) -> int:
+    """E: how many extra inputs the head reads (known: columns known in advance; static: encoded width)."""
     lookback, horizon = window.steps
-    return (lookback if window.highway else 0) + horizon * 2 * len(calendar)
+    return (lookback if window.highway else 0) + horizon * (2 * len(calendar) + known) + static

@@ -29,24 +29,35 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
     """
     from rnncast.features import model_inputs, volatility
     from rnncast.frequency import calendar_cycles, future_times, season_length
+    from rnncast.holiday_flags import check_code, column_name, with_holidays
     from rnncast.io.writing import iso_times
     from rnncast.params import ParamLayout, init_params
+    from rnncast.statics import encode, fit_statics
     from rnncast.train import train as run_training
     from rnncast.windows import fit_scaler, last_windows, padded_windows, scale, spare_split
 
     window = window.resolved(series.freq)
+    if window.holidays:
+        window = replace(window, holidays=check_code(window.holidays))
+    given_known = tuple(k for k in series.known if not window.holidays or k != column_name(window.holidays))
+    series = with_holidays(series, window.holidays)
     T, K = window.steps
     cycles = calendar_cycles(series.freq) if window.calendar == "auto" else ()
     train_ends, validated = spare_split(series.offsets, window.val_fraction, T, K)
     stats = fit_scaler(window.scaler, series.values, series.offsets, train_ends, ids=series.ids,
-                       columns=(series.target, *series.features))
+                       columns=series.columns)
     scaled = scale(series.values, series.offsets, stats)
     starts, ends = series.offsets[:-1], series.offsets[1:]
+    static = fit_statics(series.statics)
+    static_values = encode(static, series.statics, series.ids)  # (S, D)
+    known_at = 1 + len(series.features)  # the known columns, after the features
 
     def inputs(first, last, validation=True):
         x, y, index, t = padded_windows(scaled, series.offsets, T, K, first, last)
-        future = series.times[t[:, None] + np.arange(K)]  # (W, K)
-        net_in, extra, anchor = model_inputs(x, future, window, cycles)
+        ahead = t[:, None] + np.arange(K)  # (W, K): the target rows, real rows of the series
+        known_future = scaled[ahead, known_at:] if series.known else None  # (W, K, Kn)
+        net_in, extra, anchor = model_inputs(x, series.times[ahead], window, cycles, known_future,
+                                             static_values[index])
         if not validation:
             # Training windows need no volatility: its float64 temporaries were 1.4 GB of
             # fit's 3 GB peak on 1,000 series x 2,000 rows (benchmarks/scale.py).
@@ -122,6 +133,7 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
         history=last_windows(series.values, series.offsets, T, ids=series.ids, dtype=np.float64, pad=True),
         last_times=last, future_times=future_times(last, series.freq, K),
         calendar=cycles, intervals=intervals, metrics=metrics, data_fingerprint=series.fingerprint(),
+        known=given_known, static=static, static_values=static_values if static else None,
         lineage=({"event": "fit", "rows": int(len(series.values)), "series": len(series.ids),
                   "until": iso_times(np.array([last.max()]), series.tz)[0]},),
     )

@@ -15,6 +15,7 @@ import numpy as np
 
 from rnncast.config import NetSpec, TrainSpec, WindowSpec
 from rnncast.errors import ModelFileError
+from rnncast.statics import StaticColumn
 from rnncast.version import __version__
 from rnncast.windows import ScalerStats
 
@@ -48,6 +49,26 @@ class Model:
     # What the model learned from, oldest first: {"event": "fit" | "update", "rows": ..., "until": ...}.
     lineage: tuple[dict[str, Any], ...] = ()
     version: str = __version__
+    known: tuple[str, ...] = ()  # columns known in advance, after the features (the holiday flag follows)
+    static: tuple[StaticColumn, ...] = ()  # how per-series attributes are encoded (rnncast.statics)
+    static_values: np.ndarray | None = None  # (S, D) float32: each fitted series' encoded attributes
+
+    @property
+    def known_columns(self) -> tuple[str, ...]:
+        """The columns of the values read over the forecast steps: --known, then the holiday flag."""
+        from rnncast.holiday_flags import column_name
+
+        holidays = self.window.holidays
+        return self.known + ((column_name(holidays),) if holidays else ())
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns of each history row: target, features, known columns."""
+        return (self.target, *self.features, *self.known_columns)
+
+    @property
+    def static_width(self) -> int:
+        return sum(column.width for column in self.static)
 
     @property
     def lookback(self) -> int:
@@ -86,7 +107,8 @@ def predict(net: NetSpec, params: dict[str, np.ndarray], net_in: np.ndarray, ext
 @np.errstate(over="ignore", invalid="ignore")
 def forecast_windows(model: Model, history: np.ndarray, future: np.ndarray, stats: ScalerStats | None = None,
                      series_index: np.ndarray | None = None, *, levels: Sequence[int] = (),
-                     scales: Mapping[int, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+                     scales: Mapping[int, np.ndarray] | None = None, known_future: np.ndarray | None = None,
+                     static: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Forecast many windows at once: the batch form of `rnncast.api.forecast`.
 
     history (N, T, F) input windows in original units; future (N, K) the timestamps of
@@ -95,14 +117,25 @@ def forecast_windows(model: Model, history: np.ndarray, future: np.ndarray, stat
     "lower_L": ..., "upper_L": ...} in original units, for levels the model calibrated
     (checked by rnncast.intervals.usable_levels). scales {L: (N,)} widens (> 1) or narrows
     (< 1) each window's level-L interval about its forecast (rnncast.adapt); default 1,
-    the intervals as calibrated.
+    the intervals as calibrated. A model with known columns needs known_future (N, K, Kn),
+    their values at the forecast steps in original units; one with static attributes reads
+    `static` (N, D) encoded (default: the model's own series `series_index`).
     """
     from rnncast.features import model_inputs, volatility
 
     stats = model.scaler if stats is None else stats
     index = np.arange(len(history)) if series_index is None else np.asarray(series_index)
     windows = stats.windows(history, index).astype(np.float32)  # (N, T, F)
-    net_in, extra, anchor = model_inputs(windows, future, model.window, model.calendar)
+    ahead = None
+    if model.known_columns:
+        if known_future is None:
+            raise ValueError("the model reads known columns at the forecast steps: give known_future")
+        at = slice(1 + len(model.features), None)
+        loc, spread = stats.loc[index, None, at], stats.scale[index, None, at]  # (N, 1, Kn)
+        ahead = ((known_future - loc) / spread).astype(np.float32)
+    if static is None and model.static_values is not None:
+        static = model.static_values[index]
+    net_in, extra, anchor = model_inputs(windows, future, model.window, model.calendar, ahead, static)
     centred = predict(model.net, model.params, net_in, extra).astype(np.float64)  # (N, K)
     level = anchor[:, None].astype(np.float64)
     loc, scale = stats.loc[index, :1], stats.scale[index, :1]  # (N, 1)

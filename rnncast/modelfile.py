@@ -16,6 +16,7 @@ from rnncast.config import NetSpec, TrainSpec, WindowSpec
 from rnncast.errors import ConfigError, ModelFileError
 from rnncast.forecaster import Model
 from rnncast.intervals import LEVELS
+from rnncast.statics import StaticColumn
 from rnncast.windows import ScalerStats
 
 MODEL_KIND = "rnncast-model"
@@ -34,7 +35,8 @@ def save_model(model: Model, path: str | os.PathLike[str]) -> None:
         "scaler": model.scaler.kind,
         "ids": list(model.ids),
         "columns": {"target": model.target, "features": list(model.features),
-                    "time": model.time_col, "id": model.id_col},
+                    "time": model.time_col, "id": model.id_col, "known": list(model.known)},
+        "static": [column.header() for column in model.static],
         "freq": model.freq,
         "tz": model.tz,
         "calendar": list(model.calendar),
@@ -54,6 +56,8 @@ def save_model(model: Model, path: str | os.PathLike[str]) -> None:
     })
     if model.intervals is not None:
         arrays["intervals/offsets"] = model.intervals
+    if model.static_values is not None:
+        arrays["static/values"] = model.static_values
     save_file(path, header, arrays)
 
 
@@ -87,6 +91,9 @@ def load_model(path: str | os.PathLike[str]) -> Model:
             metrics=header.get("metrics", {}), data_fingerprint=header.get("data_fingerprint", ""),
             lineage=tuple(header.get("lineage", ())),
             version=header.get("rnncast_version", "?"),
+            known=tuple(columns.get("known", ())),
+            static=tuple(StaticColumn.from_header(entry) for entry in header.get("static", ())),
+            static_values=arrays.get("static/values"),
         )
         check_loaded(model)
         return model
@@ -100,13 +107,16 @@ def check_loaded(model: Model) -> None:
     The checksum proves the file is as written, not that what was written makes sense
     (a bug, or a file edited through the API): never forecast from such a model.
     """
-    S, T, K, F = len(model.ids), model.lookback, model.net.horizon, 1 + len(model.features)
+    S, T, K, F = len(model.ids), model.lookback, model.net.horizon, len(model.columns)
     for name, array, shape in [("history/values", model.history, (S, T, F)),
                                ("history/last_times", model.last_times, (S,)),
                                ("history/future_times", model.future_times, (S, K)),
                                ("scaler/loc", model.scaler.loc, (S, F))]:
         if array.shape != shape:
             raise ValueError(f"{name} has shape {array.shape}, expected {shape} for {S} series")
+    if model.static and (model.static_values is None or model.static_values.shape != (S, model.static_width)):
+        got = None if model.static_values is None else model.static_values.shape
+        raise ValueError(f"static/values has shape {got}, expected {(S, model.static_width)}")
     if model.intervals is not None and model.intervals.shape != (2, len(LEVELS), K):
         raise ValueError(f"intervals/offsets has shape {model.intervals.shape}, expected {(2, len(LEVELS), K)}")
     for name, weights in model.params.items():

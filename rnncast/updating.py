@@ -35,6 +35,7 @@ def update_model(model: Model, series: SeriesSet, *, epochs: int = UPDATE_EPOCHS
     from rnncast.features import model_inputs, volatility
     from rnncast.fitting import validation_scores
     from rnncast.frequency import future_times, season_length
+    from rnncast.holiday_flags import with_holidays
     from rnncast.intervals import calibrate_levels, min_windows_two_sided
     from rnncast.io.writing import iso_times
     from rnncast.model import predict
@@ -42,6 +43,7 @@ def update_model(model: Model, series: SeriesSet, *, epochs: int = UPDATE_EPOCHS
     from rnncast.train import train as run_training
     from rnncast.windows import ScalerStats, padded_windows, scale
 
+    series = with_holidays(series, model.window.holidays)
     T, K = model.window.steps
     known = known_series(model, series.ids)
     unknown = [name for name, m in zip(series.ids, known) if m is None]
@@ -88,7 +90,10 @@ def update_model(model: Model, series: SeriesSet, *, epochs: int = UPDATE_EPOCHS
 
     def inputs(first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, ...]:
         x, y, which, t = padded_windows(scaled, offsets, T, K, first, last)
-        net_in, extra, anchor = model_inputs(x, stamps[t[:, None] + np.arange(K)], model.window, model.calendar)
+        ahead = t[:, None] + np.arange(K)  # (W, K): target rows, all real
+        known_future = scaled[ahead, 1 + len(model.features):] if model.known_columns else None
+        static = None if model.static_values is None else model.static_values[idx[which]]
+        net_in, extra, anchor = model_inputs(x, stamps[ahead], model.window, model.calendar, known_future, static)
         return net_in, y - anchor[:, None], extra, anchor, which, x, t
 
     # Windows whose targets reach into the new rows, and as many from before them (no forgetting).

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from typer.testing import CliRunner
 
 from rnncast.cli import app
@@ -65,3 +66,34 @@ def fit_tiny(data: Path | str, out: Path, *extra: str, input: bytes | None = Non
     result = run("fit", data, *TINY, "-o", out, *extra, input=input)
     assert result.exit_code == 0, result.stderr
     return out
+
+
+# ------------------------------------------------------------------ covariates
+
+HORIZON = 7  # of the promotion panel's tests
+TREND = {"growing": 0.2, "flat": 0.0, "shrinking": -0.2}
+
+
+def promo_panel(series: int = 12, rows: int = 160, seed: int = 3) -> pd.DataFrame:
+    """A daily panel driven by a planned promotion (+12, known ahead) and a store type (its trend)."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for s in range(series):
+        kind = list(TREND)[s % 3]
+        t = np.arange(rows)
+        promo = (rng.random(rows) < 0.25).astype(int)
+        sales = 50 + TREND[kind] * t + 12 * promo + 2 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 1.0, rows)
+        frames.append(pd.DataFrame({"date": pd.date_range("2024-01-01", periods=rows, freq="D").strftime("%Y-%m-%d"),
+                                    "store": f"s{s:02d}", "sales": sales.round(4), "promo": promo,
+                                    "store_type": kind}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def split(panel: pd.DataFrame, tmp_path: Path) -> tuple[Path, Path, pd.DataFrame]:
+    """(history file, history + future rows file, actuals of the last HORIZON rows of each store)."""
+    last = panel.groupby("store").cumcount(ascending=False) < HORIZON
+    history, actual = panel[~last], panel[last]
+    history.to_csv(tmp_path / "history.csv", index=False)
+    with_future = pd.concat([history, actual.assign(sales=np.nan)]).sort_values(["store", "date"])
+    with_future.to_csv(tmp_path / "with_future.csv", index=False)
+    return tmp_path / "history.csv", tmp_path / "with_future.csv", actual

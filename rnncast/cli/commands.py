@@ -33,11 +33,14 @@ from rnncast.cli.options import (
     ForecastOutput,
     FormatOption,
     Freq,
+    Future,
     Hidden,
     Highway,
+    Holidays,
     Horizon,
     IdCol,
     Json,
+    Known,
     Layers,
     Levels,
     Lookback,
@@ -61,6 +64,7 @@ from rnncast.cli.options import (
     Season,
     Seed,
     SeriesIds,
+    Static,
     Step,
     Target,
     TestSize,
@@ -133,6 +137,9 @@ def fit(
     time_col: TimeCol = None,
     id_col: IdCol = None,
     features: Features = None,
+    known: Known = None,
+    static: Static = None,
+    holidays: Holidays = None,
     freq: Freq = None,
     fill: FillOption = "interpolate",
     lookback: Lookback = None,
@@ -180,7 +187,7 @@ def fit(
 
         from rnncast import api
 
-        series = api.read(data, read_spec(target, time_col, id_col, features, freq, fill))
+        series = api.read(data, read_spec(target, time_col, id_col, features, freq, fill, known, static))
         terminal = streams.stderr_is_terminal()
         if not quiet and not api.kernels_compiled():
             streams.say(FIRST_COMPILE)
@@ -200,6 +207,7 @@ def predict(
     ctx: typer.Context,
     model: ModelPath = None,
     data: NewData = None,
+    future: Future = None,
     horizon: PredictHorizon = None,
     fmt: FormatOption = "csv",
     output: ForecastOutput = None,
@@ -227,14 +235,18 @@ def predict(
         if model is None:
             model = find_model()
             streams.say(f"using model {model}")
+        if data == "-" and future == "-":
+            raise ConfigError("--data and --future cannot both read stdin; give one of them as a file")
 
         from rnncast import api
 
         loaded = api.load(model)
         notes: list[str] = []
-        table = api.forecast(loaded, data, horizon=horizon, levels=level or (), adapt=adapt, notes=notes)
-        for note in notes:  # the adaptive intervals' note: how to get them as calibrated
-            streams.say(f"{note} (--no-adapt for the intervals as calibrated)")
+        table = api.forecast(loaded, data, horizon=horizon, levels=level or (), adapt=adapt, notes=notes,
+                             future=future)
+        for note in notes:  # the adaptive intervals' note says how to get them as calibrated
+            streams.say(f"{note} (--no-adapt for the intervals as calibrated)" if note.startswith("intervals follow")
+                        else f"rnncast: note: {note}")
         if to_stdout:
             sys.stdout.flush()
             api.write_forecast(table, fmt, sys.stdout.buffer, tz=loaded.tz)
@@ -251,6 +263,9 @@ def backtest(
     time_col: TimeCol = None,
     id_col: IdCol = None,
     features: Features = None,
+    known: Known = None,
+    static: Static = None,
+    holidays: Holidays = None,
     freq: Freq = None,
     fill: FillOption = "interpolate",
     lookback: Lookback = None,
@@ -304,7 +319,7 @@ def backtest(
 
         from rnncast import api
 
-        series = api.read(data, read_spec(target, time_col, id_col, features, freq, fill))
+        series = api.read(data, read_spec(target, time_col, id_col, features, freq, fill, known, static))
         result = api.backtest(series, window=window, net=net, train=train, spec=spec,
                               on_fold=lambda done, total, seconds: streams.say(
                                   f"backtest: fold {done}/{total} done ({seconds:.1f} s)"))

@@ -44,6 +44,16 @@ IdCol = Annotated[Optional[str], typer.Option(
 Features = Annotated[Optional[list[str]], typer.Option(
     metavar="NAMES", help="Extra input columns (covariates): a comma list, or repeat the option.",
     show_default=False)]
+Known = Annotated[Optional[list[str]], typer.Option(
+    metavar="NAMES", help="Columns known in advance (planned promotions, prices, weather forecasts): read over "
+    "the lookback and the forecast steps, so predict needs their future values. Comma list or repeat.",
+    show_default=False)]
+Static = Annotated[Optional[list[str]], typer.Option(
+    metavar="NAMES", help="Per-series attributes, one value per series (store type, region): text columns "
+    "are categories, numbers are scaled. Comma list or repeat.", show_default=False)]
+Holidays = Annotated[Optional[str], typer.Option(
+    metavar="CODE", help="Public holidays of a country or region (US, GB, DE-BY) as a known input; "
+    "stored in the model, so predict needs nothing more.", show_default=False)]
 Freq = Annotated[Optional[str], typer.Option(
     metavar="ALIAS", help="pandas frequency alias (D, B, h, W, MS, ...). Default: inferred.", show_default=False)]
 FillOption = Annotated[Fill, typer.Option(help="How to fill missing values and gaps.")]
@@ -98,6 +108,9 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but er
 NewData = Annotated[Optional[str], typer.Option(
     metavar="PATH", help="Forecast from the end of this data (path, or '-' for CSV on stdin) instead of the "
     "history stored in the model. It needs the model's columns.", show_default=False)]
+Future = Annotated[Optional[str], typer.Option(
+    metavar="PATH", help="Values of the model's --known columns at the forecast steps (its time, id and known "
+    "columns; '-' for stdin), instead of rows after the history in --data.", show_default=False)]
 PredictHorizon = Annotated[Optional[int], typer.Option(
     "--horizon", help="Steps to forecast, up to the trained horizon. Default: the trained horizon.",
     show_default=False)]
@@ -151,12 +164,15 @@ Report = Annotated[Optional[Path], typer.Option(
 
 
 def read_spec(target: str | None, time_col: str | None, id_col: str | None, features: list[str] | None,
-              freq: str | None, fill: Fill) -> ReadSpec:
-    """The ReadSpec of the reading options; --features takes comma lists and repeats."""
-    names: list[str] = []
-    for item in features or ():
-        names.extend(part.strip() for part in item.split(",") if part.strip())
-    return ReadSpec(target=target, time_col=time_col, id_col=id_col, features=tuple(names), freq=freq, fill=fill)
+              freq: str | None, fill: Fill, known: list[str] | None = None,
+              static: list[str] | None = None) -> ReadSpec:
+    """The ReadSpec of the reading options; --features, --known and --static take comma lists and repeats."""
+    return ReadSpec(target=target, time_col=time_col, id_col=id_col, features=_names(features), freq=freq,
+                    fill=fill, known=_names(known), static=_names(static))
+
+
+def _names(items: list[str] | None) -> tuple[str, ...]:
+    return tuple(part.strip() for item in items or () for part in item.split(",") if part.strip())
 
 
 def default_output(data: str) -> Path:

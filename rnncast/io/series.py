@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import IO
 
 import numpy as np
@@ -14,6 +14,7 @@ from rnncast.config import FILLS
 from rnncast.errors import ConfigError, DataError
 from rnncast.io.cadence import infer_frequency, normalise_freq
 from rnncast.io.columns import pick_columns, reject_inf, series_codes, to_float
+from rnncast.io.covariates import FutureRows, future_rows, split_future, static_values
 from rnncast.io.grid import fill_missing, regular_grid
 from rnncast.io.sources import load_table, read_bytes
 from rnncast.io.times import parse_times, reject_duplicates
@@ -31,6 +32,9 @@ class SeriesSet:
     filled: how many values (cells of `values`) were made up: inserted gaps plus missing
     values filled by the fill policy. source: the path as given ("-" for stdin).
     made_up (N,) bool: rows whose target was made up (None: none, or not known).
+    known: columns of `values` after the features whose values are known in advance
+    (also over the forecast steps); statics {column: (S,)} per-series attributes;
+    future: the known columns' values after each series' history (rnncast.io.covariates).
     eq=False: instances hold arrays, so they compare by identity.
     """
 
@@ -47,6 +51,14 @@ class SeriesSet:
     filled: int
     source: str
     made_up: np.ndarray | None = None
+    known: tuple[str, ...] = ()
+    statics: Mapping[str, np.ndarray] = field(default_factory=dict)
+    future: FutureRows | None = None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The names of the columns of `values`: target, features, known."""
+        return (self.target, *self.features, *self.known)
 
     def in_zone(self, tz: str | None) -> SeriesSet:
         """These series with their wall-clock times moved to zone `tz` (a model's).
@@ -87,6 +99,8 @@ def read_series(
     fill: str = "interpolate",
     stdin: IO[bytes] | None = None,
     for_model: bool = False,
+    known: Sequence[str] = (),
+    static: Sequence[str] = (),
 ) -> SeriesSet:
     """Read a CSV, CSV.gz or Parquet file ("-": CSV from `stdin`, default sys.stdin.buffer).
 
@@ -107,6 +121,10 @@ def read_series(
     `for_model`: the columns are a fitted model's, not options the user gave: a missing one
     is named as the model's.
 
+    `known` columns are read like features, and with them rows after a series' last
+    observed target are its future (SeriesSet.future), not gaps to fill. `static`
+    columns are read once per series (SeriesSet.statics).
+
     Raises DataError (file or data unusable) or ConfigError (bad option), one line each.
     """
     if fill not in FILLS:
@@ -114,11 +132,13 @@ def read_series(
     features = (features,) if isinstance(features, str) else tuple(features)
     raw, name, suffix = read_bytes(source, stdin)
     table = load_table(raw, name, suffix)
+    known, static = tuple(known), tuple(static)
     roles = pick_columns(table, target=target, time_col=time_col, id_col=id_col, features=features,
-                         for_model=for_model)
+                         for_model=for_model, known=known, static=static)
     times, tz = parse_times(table, roles.time_col)
     codes, ids = series_codes(table, roles.id_col, roles.target)
-    columns = (roles.target, *roles.features)
+    statics = static_values(table, static, codes, ids) if static else {}
+    columns = (roles.target, *roles.features, *known)
     values = np.column_stack([to_float(table, c) for c in columns])
     reject_inf(table, values, columns)
 
@@ -131,6 +151,14 @@ def read_series(
     offsets = np.zeros(len(ids) + 1, dtype=np.int64)
     np.cumsum(np.bincount(codes, minlength=len(ids)), out=offsets[1:])
     reject_duplicates(table, ticks, codes, order, ids, roles.id_col)
+    future = None
+    if known:
+        ahead = split_future(values[:, 0], codes, len(ids), ids, table.name)
+        future = future_rows(ticks[ahead], values[ahead][:, 1 + len(roles.features):], codes[ahead],
+                             np.array([table.row_number(int(r)) for r in order[ahead]], dtype=np.int64),
+                             len(ids), table.name, tz)
+        codes, ticks, values, order = codes[~ahead], ticks[~ahead], values[~ahead], order[~ahead]
+        np.cumsum(np.bincount(codes, minlength=len(ids)), out=offsets[1:])
 
     alias = normalise_freq(freq) if freq is not None else infer_frequency(table, ticks, offsets, ids)
     grid = regular_grid(table, ticks, offsets, order, ids, alias)
@@ -151,4 +179,7 @@ def read_series(
         filled=int(missing.sum()),
         source=os.fspath(source),
         made_up=missing[:, 0].copy(),
+        known=known,
+        statics=statics,
+        future=future,
     )
