@@ -20,11 +20,16 @@ def anchors(X: np.ndarray, norm: str) -> np.ndarray:
     Re-centring each window on its own last value (NLinear, RevIN) lets the network learn
     changes rather than levels, so a level it never saw in training does not throw it.
     """
+    return anchors_of(X[:, :, :1], norm)[:, 0]
+
+
+def anchors_of(columns: np.ndarray, norm: str) -> np.ndarray:
+    """(N, C) the level of each window's columns (N, T, C), as `anchors` takes the target's."""
     if norm == "last":
-        return X[:, -1, 0].astype(np.float32)
+        return columns[:, -1, :].astype(np.float32)
     if norm == "mean":
-        return X[:, :, 0].mean(axis=1).astype(np.float32)
-    return np.zeros(len(X), np.float32)
+        return columns.mean(axis=1).astype(np.float32)
+    return np.zeros((len(columns), columns.shape[2]), np.float32)
 
 
 VOLATILITY_FLOOR = 1e-3  # scaled units: a constant window still gets an interval
@@ -75,12 +80,21 @@ def model_inputs(X: np.ndarray, future_times: np.ndarray | None, window: WindowS
     anchor = anchors(X, window.norm)
     X = X.astype(np.float32, copy=True)
     X[:, :, 0] -= anchor[:, None]
+    width = 0 if known_future is None else known_future.shape[2]
+    if width:
+        # The known columns (X's last ones) are re-centred as the target is, on the window's
+        # own last (or mean) values, over the lookback and the forecast steps alike: the
+        # network reads changes (a promotion starting: +1), not levels that drift between
+        # the training rows and later ones.
+        level = anchors_of(X[:, :, -width:], window.norm)  # (N, Kn)
+        X[:, :, -width:] -= level[:, None, :]
+        known_future = known_future - level[:, None, :]
     extras = []
     if window.highway:
         extras.append(X[:, :, 0])
     if calendar and future_times is not None:
         extras.append(calendar_features(future_times, calendar).reshape(len(X), -1))
-    if known_future is not None and known_future.size:
+    if known_future is not None and width:
         extras.append(known_future.reshape(len(X), -1).astype(np.float32))
     if static is not None and static.size:
         extras.append(static.astype(np.float32))

@@ -69,6 +69,10 @@ def data_inputs(model: Model, series: SeriesSet, steps: int, future_file: str | 
         given = _read_future(model, future_file, series.ids, stdin)
         if series.future is not None and len(series.future.times) and notes is not None:
             notes.append(f"future rows of {series.source} ignored: --future gives them")
+    if not model.known and series.future is not None and notes is not None:
+        count = len(series.future.times)
+        notes.append(f"{count:,} row{'s' if count != 1 else ''} after the last observed {model.target!r} ignored: "
+                     "the model reads no known columns")
     known = _known_future(model, given, series.ids, future, steps, notes)
     static = encode(model.static, series.statics, series.ids, notes) if model.static else None
     return ForecastInputs(series.ids, history, stats, future, known, static)

@@ -322,14 +322,17 @@ def test_filled_counts_cells_of_inserted_rows_and_empty_cells() -> None:
     np.testing.assert_allclose(s.values, [[0, 1], [1, 2], [2, 3], [3, 4], [4, 5]])
 
 
-def test_interpolation_ends_take_the_nearest_value() -> None:
-    s = from_text("date,value\n2020-01-01,\n2020-01-02,5\n2020-01-03,7\n2020-01-04,\n")
-    np.testing.assert_array_equal(s.values[:, 0], [5, 5, 7, 7])
+def test_interpolation_start_takes_the_nearest_value_and_rows_after_the_last_target_are_the_future() -> None:
+    s = from_text("date,value\n2020-01-01,\n2020-01-02,5\n2020-01-03,7\n2020-01-04,\n2020-01-05,\n")
+    np.testing.assert_array_equal(s.values[:, 0], [5, 5, 7])  # the history ends at its last value
+    assert s.future is not None
+    np.testing.assert_array_equal(s.future.times, np.array(["2020-01-04", "2020-01-05"], dtype="datetime64[ns]"))
+    assert s.filled == 1
 
 
 def test_ffill_then_bfill_at_start() -> None:
-    s = from_text("date,value\n2020-01-01,\n2020-01-02,5\n2020-01-04,7\n2020-01-05,\n", fill="ffill")
-    np.testing.assert_array_equal(s.values[:, 0], [5, 5, 5, 7, 7])
+    s = from_text("date,value\n2020-01-01,\n2020-01-02,5\n2020-01-04,\n2020-01-05,7\n", fill="ffill")
+    np.testing.assert_array_equal(s.values[:, 0], [5, 5, 5, 5, 7])
     assert s.filled == 3
 
 

@@ -193,6 +193,10 @@ def fit(
             streams.say(FIRST_COMPILE)
         if series.filled > 0 and not quiet:
             streams.say(f"rnncast: filled {series.filled:,} missing value{'s' if series.filled != 1 else ''} ({fill})")
+        if series.future is not None and not quiet:
+            count = len(series.future.times)
+            streams.say(f"rnncast: note: {count:,} row{'s' if count != 1 else ''} after the last observed "
+                        f"{series.target!r} left out of the fit: the future, which predict --data reads")
         with render.progress(quiet, terminal, train.epochs) as on_epoch:
             model = api.fit(series, window=window, net=net, train=train, on_epoch=on_epoch)
         api.save(model, path)

@@ -70,20 +70,20 @@ def static_values(table: Table, names: Sequence[str], codes: np.ndarray, ids: Se
     return out
 
 
-def split_future(target: np.ndarray, codes: np.ndarray, n_series: int, ids: Sequence[str], name: str) -> np.ndarray:
-    """(N,) bool: rows (sorted by series, then time) after their series' last observed target.
+def split_future(target: np.ndarray, offsets: np.ndarray, ids: Sequence[str], name: str) -> np.ndarray:
+    """(N,) bool: rows (sorted by series, then time; series s is offsets[s]:offsets[s+1]) after
+    their series' last observed target.
 
-    Those rows are the future: their known columns are the forecast steps' inputs. A series
-    with no observed target at all is a DataError.
+    Those rows are the future, never history to fill: their known columns are the forecast
+    steps' inputs. A series with no observed target at all is a DataError.
     """
     observed = np.where(~np.isnan(target), np.arange(len(target)), -1)
-    last = np.full(n_series, -1, dtype=np.int64)
-    np.maximum.at(last, codes, observed)
+    last = np.maximum.reduceat(observed, offsets[:-1]) if len(target) else np.zeros(0, np.int64)
     empty = np.flatnonzero(last < 0)
     if empty.size:
         raise DataError(f"{name}: series {ids[int(empty[0])]!r} has no value of the target at all; "
                         "give its history, or leave the series out")
-    return np.arange(len(target)) > last[codes]
+    return np.arange(len(target)) > np.repeat(last, np.diff(offsets))
 
 
 def future_rows(times: np.ndarray, values: np.ndarray, codes: np.ndarray, rows: np.ndarray, n_series: int,

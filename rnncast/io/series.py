@@ -121,9 +121,9 @@ def read_series(
     `for_model`: the columns are a fitted model's, not options the user gave: a missing one
     is named as the model's.
 
-    `known` columns are read like features, and with them rows after a series' last
-    observed target are its future (SeriesSet.future), not gaps to fill. `static`
-    columns are read once per series (SeriesSet.statics).
+    Rows after a series' last observed target are its future (SeriesSet.future), not gaps
+    to fill: with `known` columns (read like features), their values at the forecast
+    steps. `static` columns are read once per series (SeriesSet.statics).
 
     Raises DataError (file or data unusable) or ConfigError (bad option), one line each.
     """
@@ -151,9 +151,11 @@ def read_series(
     offsets = np.zeros(len(ids) + 1, dtype=np.int64)
     np.cumsum(np.bincount(codes, minlength=len(ids)), out=offsets[1:])
     reject_duplicates(table, ticks, codes, order, ids, roles.id_col)
+    # Rows after a series' last observed target are its future (known columns' values
+    # at the forecast steps), never history to fill.
+    ahead = split_future(values[:, 0], offsets, ids, table.name)
     future = None
-    if known:
-        ahead = split_future(values[:, 0], codes, len(ids), ids, table.name)
+    if ahead.any():
         future = future_rows(ticks[ahead], values[ahead][:, 1 + len(roles.features):], codes[ahead],
                              np.array([table.row_number(int(r)) for r in order[ahead]], dtype=np.int64),
                              len(ids), table.name, tz)
