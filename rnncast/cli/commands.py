@@ -195,8 +195,10 @@ def fit(
             streams.say(f"rnncast: filled {series.filled:,} missing value{'s' if series.filled != 1 else ''} ({fill})")
         if series.future is not None and not quiet:
             count = len(series.future.times)
-            streams.say(f"rnncast: note: {count:,} row{'s' if count != 1 else ''} after the last observed "
-                        f"{series.target!r} left out of the fit: the future, which predict --data reads")
+            rows = f"{count:,} row{'s' if count != 1 else ''} after the last observed {series.target!r}"
+            streams.say(f"rnncast: note: {rows} left out of the fit: the future, whose known columns predict "
+                        "--data reads" if series.known else f"rnncast: note: {rows} left out: they have no target, "
+                        "and there are no --known columns to read there")
         with render.progress(quiet, terminal, train.epochs) as on_epoch:
             model = api.fit(series, window=window, net=net, train=train, on_epoch=on_epoch)
         api.save(model, path)
