@@ -152,7 +152,7 @@ def write_forecast(table: dict[str, np.ndarray], fmt: str, destination: str | os
 
 def plot(model: Model, output: str | os.PathLike[str] | None = None, *, data: Data | None = None,
          series: Sequence[str] = (), level: int | None = 80, folds: int = 0,
-         notes: list[str] | None = None) -> str | None:
+         notes: list[str] | None = None, future: str | os.PathLike[str] | None = None) -> str | None:
     """Draw each series' recent history, forecast and level-% band: to `output` (.png, .svg or .html,
     written atomically), or, without `output`, as text for a terminal (returned). With `folds`
     (and `data`), also the model's forecasts from that many earlier origins against the actuals."""
@@ -179,7 +179,7 @@ def plot(model: Model, output: str | os.PathLike[str] | None = None, *, data: Da
     from rnncast.forecast_inputs import model_columns
 
     seen = None if data is None else read(data, model_columns(model), for_model=True).in_zone(model.tz)
-    table = forecast(model, seen, levels=levels)  # read once: forecast takes the SeriesSet as it is
+    table = forecast(model, seen, levels=levels, future=future)  # read once: forecast takes the SeriesSet as it is
     backtested: dict[str, tuple[tuple[np.ndarray, np.ndarray], ...]] = {}
     if seen is None:
         history = {name: (model.history_times(s), model.history[s, :, 0]) for s, name in enumerate(model.ids)

@@ -146,3 +146,16 @@ def test_bad_options_get_one_line_and_exit_2(fitted) -> None:
         assert result.exit_code == 2, options
         assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert not (folder / "bad.rnncast").exists()
+
+
+def test_plot_takes_the_future_too(fitted) -> None:
+    folder, model, with_future, _ = fitted
+    for extra in (["--data", with_future], ["--future", folder / "future.csv"]):
+        out = folder / "plot.svg"
+        out.unlink(missing_ok=True)
+        result = run("plot", model, *extra, "-o", out)
+        assert result.exit_code == 0, result.stderr
+        assert out.read_bytes().startswith(b"<?xml")
+    bare = run("plot", model, "-o", folder / "bare.svg")
+    assert bare.exit_code == 2 and "no value of known column 'promo'" in bare.stderr
+    assert not (folder / "bare.svg").exists()

@@ -178,6 +178,7 @@ def fit(
     Example:
       rnncast fit prices.csv --horizon 10 --epochs 30
       rnncast fit sales.csv --id-col store --target units --features price,promo -o sales.rnncast
+      rnncast fit sales.csv --id-col store --target units --known promo --static store_type --holidays US
       zcat prices.csv.gz | rnncast fit - --quiet -o prices.rnncast
     """
     with streams.handled(ctx):
@@ -231,6 +232,8 @@ def predict(
     Example:
       rnncast predict prices.rnncast > forecast.csv
       rnncast predict prices.rnncast --data latest.csv --format json
+      rnncast predict sales.rnncast --data sales_with_plan.csv
+      rnncast predict sales.rnncast --future promo_plan.csv
       rnncast predict sales.rnncast --format parquet -o forecast.parquet
       rnncast predict prices.rnncast --level 80 --level 95
     """
@@ -386,6 +389,7 @@ def plot(
     ctx: typer.Context,
     model: ModelPath = None,
     data: NewData = None,
+    future: Future = None,
     series: SeriesIds = None,
     level: PlotLevel = 80,
     backtest: PlotBacktest = 0,
@@ -415,7 +419,7 @@ def plot(
 
         notes: list[str] = []
         text = api.plot(api.load(model), output, data=data, series=series or (), level=level, folds=backtest,
-                        notes=notes)
+                        notes=notes, future=future)
         for note in notes:
             streams.say(f"rnncast: note: {note}")
         if text is not None:
