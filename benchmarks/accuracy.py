@@ -1,4 +1,8 @@
-"""Accuracy on ETTh1 or ETTh2 (target OT, univariate) with the LTSF-Linear (DLinear paper) protocol.
+"""Accuracy on ETTh1 or ETTh2 (target OT, or all seven columns) with the LTSF-Linear (DLinear paper) protocol.
+
+With --channels all, the seven columns are seven series of one global model (each
+z-scored with its own training rows; MSE and MAE over all of them), beside the published
+multivariate figures.
 
 Train rows [0, 8640), validation targets [8640, 11520), test targets [11520, 14400);
 z-score with the training rows' mean and std (ddof 0); lookback 336; horizons 96, 192,
@@ -23,6 +27,7 @@ import dataclasses
 import json
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -52,6 +57,13 @@ PUBLISHED = {
         720: {"NLinear": (0.225, None), "DLinear": (0.276, None)},
     },
 }
+# All seven columns, one model over the channels (MSE only, from ../shared/data/README.md).
+PUBLISHED_ALL = {
+    "ETTh1": {h: {"NLinear": (n, None), "DLinear": (d, None)}
+              for h, n, d in zip(HORIZONS, (0.374, 0.408, 0.429, 0.440), (0.375, 0.405, 0.439, 0.472))},
+    "ETTh2": {h: {"NLinear": (n, None), "DLinear": (d, None)}
+              for h, n, d in zip(HORIZONS, (0.277, 0.344, 0.357, 0.394), (0.289, 0.383, 0.448, 0.605))},
+}
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ett" / "ETTh1.csv"
 
 
@@ -62,10 +74,23 @@ def recipe(args: argparse.Namespace) -> dict:
             "lr": args.lr, "epochs": args.epochs, "batch_size": 64, "patience": args.patience, "loss": "mse"}
 
 
+def channels_as_series(path: Path):
+    """All seven columns of an ETT file as seven series of one panel (ids: the column names)."""
+    import pandas as pd
+
+    frame = pd.read_csv(path)
+    long = frame.melt(id_vars="date", var_name="channel", value_name="value")
+    with tempfile.TemporaryDirectory() as folder:
+        long.to_csv(Path(folder) / "long.csv", index=False)
+        return read_series(Path(folder) / "long.csv", target="value", id_col="channel", time_col="date")
+
+
 def run(series, horizon: int, seed: int, settings: dict) -> dict:
-    """Fit on rows [0, 11520) (the last 2880 for validation) and score the test windows."""
-    head = dataclasses.replace(series, values=series.values[:VAL_END], times=series.times[:VAL_END],
-                               offsets=np.array([0, VAL_END]))
+    """Fit on rows [0, 11520) of every series (the last 2880 for validation) and score the test windows."""
+    starts = series.offsets[:-1]
+    keep = (starts[:, None] + np.arange(VAL_END)).reshape(-1)
+    head = dataclasses.replace(series, values=series.values[keep], times=series.times[keep],
+                               offsets=np.arange(len(starts) + 1) * VAL_END, future=None)
     train = TrainSpec(loss=settings["loss"], lr=settings["lr"], epochs=settings["epochs"],
                       batch_size=settings["batch_size"], patience=settings["patience"], seed=seed,
                       # The protocol trains on the training rows only: no refit on the validation rows.
@@ -77,20 +102,22 @@ def run(series, horizon: int, seed: int, settings: dict) -> dict:
     net = NetSpec(cell=settings["cell"], hidden=settings["hidden"], layers=settings["layers"])
     model = api.fit(head, window=window, net=net, train=train)
     seconds = time.perf_counter() - started
-    firsts = np.arange(VAL_END - LOOKBACK, TEST_END - LOOKBACK - horizon + 1)  # test windows' first rows
+    local = np.arange(VAL_END - LOOKBACK, TEST_END - LOOKBACK - horizon + 1)  # test windows' first rows
+    index = np.repeat(np.arange(len(starts)), len(local))  # series of each window
+    firsts = np.tile(local, len(starts)) + starts[index]
     rows = firsts[:, None] + np.arange(LOOKBACK)
     history = series.values[rows]  # (N, T, 1)
     target_rows = firsts[:, None] + LOOKBACK + np.arange(horizon)
     actual = series.values[target_rows, 0]  # (N, K)
-    index = np.zeros(len(firsts), int)
     out = api.forecast_windows(model, history, series.times[target_rows], series_index=index, levels=LEVELS)
     pred = out["forecast"]
     # The whole series: rows past the fit (>= VAL_END) are new to the model, and the scale
     # at a test window's origin comes only from rows before that origin.
     per_row = api.interval_scales(model, series, LEVELS)
-    origins = firsts + LOOKBACK
+    origins = local + LOOKBACK
+    scales = {lv: np.concatenate([per_row[lv][s][origins] for s in range(len(starts))]) for lv in LEVELS}
     adaptive = api.forecast_windows(model, history, series.times[target_rows], series_index=index, levels=LEVELS,
-                                    scales={lv: per_row[lv][0][origins] for lv in LEVELS})
+                                    scales=scales)
 
     def coverage(intervals: dict) -> dict:
         """Empirical coverage at every horizon step (K,), per level."""
@@ -98,20 +125,18 @@ def run(series, horizon: int, seed: int, settings: dict) -> dict:
                 for lv in LEVELS}
 
     static, adapted = coverage(out), coverage(adaptive)
-    mean, std = float(model.scaler.loc[0, 0]), float(model.scaler.scale[0, 0])
-    z = lambda a: (a - mean) / std  # noqa: E731
-    err = z(pred) - z(actual)
-    naive_err = z(np.repeat(history[:, -1, :1], horizon, axis=1)) - z(actual)
-    return {"horizon": horizon, "seed": seed, "test_windows": len(firsts),
+    mean, std = model.scaler.loc[index, :1], model.scaler.scale[index, :1]  # (N, 1): each series' z-score
+    err = (pred - actual) / std
+    naive_err = (np.repeat(history[:, -1, :1], horizon, axis=1) - actual) / std
+    return {"horizon": horizon, "seed": seed, "series": len(starts), "test_windows": len(firsts),
             "mse": float(np.mean(err**2)), "mae": float(np.mean(np.abs(err))),
             "naive_mse": float(np.mean(naive_err**2)), "naive_mae": float(np.mean(np.abs(naive_err))),
             **{f"{kind}_coverage_{lv}_{stat}": float(getattr(c, stat)()) * 100
                for kind, cov in (("static", static), ("adaptive", adapted)) for lv, c in cov.items()
                for stat in ("mean", "min", "max")},
-            **{f"adaptive_scale_{lv}_range": [float(per_row[lv][0][origins].min()),
-                                               float(per_row[lv][0][origins].max())] for lv in LEVELS},
+            **{f"adaptive_scale_{lv}_range": [float(scales[lv].min()), float(scales[lv].max())] for lv in LEVELS},
             "epochs_run": model.metrics["epochs_run"], "best_epoch": model.metrics["best_epoch"],
-            "train_seconds": round(seconds, 1), "train_mean": mean, "train_std": std}
+            "train_seconds": round(seconds, 1), "train_mean": float(mean.mean()), "train_std": float(std.mean())}
 
 
 def main() -> int:
@@ -127,9 +152,12 @@ def main() -> int:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--patience", type=int, default=5)
+    parser.add_argument("--channels", choices=("OT", "all"), default="OT",
+                        help="OT: univariate; all: the seven columns as seven series of one global model")
     args = parser.parse_args()
-    series = read_series(args.data, target="OT")
+    series = read_series(args.data, target="OT") if args.channels == "OT" else channels_as_series(args.data)
     settings = recipe(args)
+    published = PUBLISHED if args.channels == "OT" else PUBLISHED_ALL
     runs = []
     for horizon in args.horizons:
         for seed in args.seeds:
@@ -147,7 +175,7 @@ def main() -> int:
             "rnncast_mae_mean": statistics.mean(mae),
             "naive_mse": mine[0]["naive_mse"], "naive_mae": mine[0]["naive_mae"],
             "published": {k: {"mse": v[0], "mae": v[1]}
-                          for k, v in PUBLISHED.get(args.data.stem, {}).get(horizon, {}).items()},
+                          for k, v in published.get(args.data.stem, {}).get(horizon, {}).items()},
             "train_seconds_mean": statistics.mean(r["train_seconds"] for r in mine),
             **{f"{kind}_coverage_{lv}_{stat}": statistic(r[f"{kind}_coverage_{lv}_{key}"] for r in mine)
                for kind in ("static", "adaptive") for lv in LEVELS
@@ -177,7 +205,8 @@ def main() -> int:
                 f"{lv}%: {s[f'{kind}_coverage_{lv}_mean']:.1f} ({s[f'{kind}_coverage_{lv}_lowest_seed']:.1f}.."
                 f"{s[f'{kind}_coverage_{lv}_highest_seed']:.1f}; {s[f'{kind}_coverage_{lv}_worst_step']:.1f}.."
                 f"{s[f'{kind}_coverage_{lv}_best_step']:.1f})" for lv in LEVELS), file=sys.stderr)
-    print(json.dumps({"protocol": "LTSF-Linear ETTh1 OT univariate, lookback 336", "settings": settings,
+    kind = "OT univariate" if args.channels == "OT" else "all seven columns as seven series of one model"
+    print(json.dumps({"protocol": f"LTSF-Linear {args.data.stem} {kind}, lookback 336", "settings": settings,
                       "seeds": args.seeds, "summary": summary, "runs": runs}, indent=2))
     return 0
 

@@ -45,6 +45,7 @@ def test_future_values_from_data_rows_or_a_future_file_agree(tmp_path: Path) -> 
     rnncast.save(model, path)
     loaded = rnncast.load(path)
     assert loaded.known == ("promo",)
+    assert rnncast.describe(loaded)["columns"]["known"] == ["promo"]
     from_rows = rnncast.forecast(loaded, with_future)
     from_file = rnncast.forecast(loaded, history, future=tmp_path / "future.csv")
     stored = rnncast.forecast(loaded, future=tmp_path / "future.csv")  # the model's own history
@@ -94,6 +95,7 @@ def test_unseen_category_is_forecast_and_noted(tmp_path: Path) -> None:
     model = rnncast.fit(history, read_spec=ReadSpec(id_col="store", target="sales", static=("store_type",)),
                         window=WINDOW, net=FAST_NET, train=TrainSpec(epochs=1))
     assert [c.categories for c in model.static] == [("flat", "growing", "shrinking")]
+    assert rnncast.describe(model)["columns"]["static"] == ["store_type"]
     frame = pd.read_csv(history)
     extra = frame[frame["store"] == "s00"].assign(store="new", store_type="outlet")
     pd.concat([frame, extra]).to_csv(tmp_path / "new.csv", index=False)
