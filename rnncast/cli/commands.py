@@ -182,7 +182,7 @@ def fit(
 
         series = api.read(data, read_spec(target, time_col, id_col, features, freq, fill))
         terminal = streams.stderr_is_terminal()
-        if not quiet and not api.kernels_compiled():
+        if not quiet and not api.kernels_compiled(net.cell):
             streams.say(FIRST_COMPILE)
         if series.filled > 0 and not quiet:
             streams.say(f"rnncast: filled {series.filled:,} missing value{'s' if series.filled != 1 else ''} ({fill})")
