@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import gc
+
 import numba
+
+# Numba's import leaves tens of thousands of objects that live as long as the process.
+# Moved to the collector's permanent generation, no full collection walks them again,
+# nor the ones at interpreter exit: 0.15-0.2 s of a process that loads cached kernels,
+# trains and exits. (Cyclic garbage existing right now would be kept, not freed: at
+# this point of an import there is next to none.) Measured in a second process on the
+# cache, 15 runs each, A/B: min 0.54 s against 0.72, median 0.65 against 0.82.
+gc.freeze()
 
 # No 'nnan'/'ninf': the engine must see NaN and inf to report a diverged fit, and LLVM
 # may delete isfinite checks under those flags. The rest lets LLVM vectorize reductions
