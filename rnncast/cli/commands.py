@@ -83,9 +83,9 @@ from rnncast.config import BacktestSpec, NetSpec, TrainSpec, WindowSpec
 from rnncast.errors import ConfigError
 from rnncast.version import __version__
 
-# Said once, before the first fit on a machine, which is otherwise silent while Numba compiles.
+# Said once, before the first fit of a cell on a machine, which is otherwise silent while Numba compiles.
 FIRST_COMPILE = ("rnncast: compiling the training kernels for this machine (first run only; "
-                 "usually 30 to 60 s, then about a second)")
+                 "usually 5 to 15 s, then about a second)")
 
 app = typer.Typer(
     name="rnncast",
