@@ -65,11 +65,11 @@ def fit(data: Data, *, read_spec: ReadSpec = ReadSpec(), window: WindowSpec = Wi
     return fit_series(read(data, read_spec, stdin), window, net, train, on_epoch=on_epoch)
 
 
-def kernels_compiled() -> bool:
-    """Whether the training kernels are already compiled for this machine (else the first fit compiles them)."""
+def kernels_compiled(cell: str = "lstm") -> bool:
+    """Whether `cell`'s training kernels are already compiled for this machine (else the first fit compiles them)."""
     from rnncast.kernels import cache
 
-    return cache.compiled()
+    return cache.compiled(cell)
 
 
 def forecast(model: Model, data: Data | None = None, *, horizon: int | None = None,

@@ -137,10 +137,10 @@ def test_the_first_fit_on_a_machine_says_it_compiles(tmp_path: Path, monkeypatch
     from rnncast.cli.commands import FIRST_COMPILE
 
     data = daily_csv(tmp_path / "d.csv")
-    monkeypatch.setattr(cache, "compiled", lambda: False)
+    monkeypatch.setattr(cache, "compiled", lambda cell="lstm": False)
     first = run("fit", data, *TINY, "-o", str(tmp_path / "m.rnncast"))
     assert first.exit_code == 0 and first.stderr.splitlines()[0] == FIRST_COMPILE
-    monkeypatch.setattr(cache, "compiled", lambda: True)
+    monkeypatch.setattr(cache, "compiled", lambda cell="lstm": True)
     later = run("fit", data, *TINY, "-o", str(tmp_path / "m.rnncast"))
     assert later.exit_code == 0 and FIRST_COMPILE not in later.stderr
     assert FIRST_COMPILE not in run("fit", data, *TINY, "-q", "-o", str(tmp_path / "m.rnncast")).stderr
@@ -152,8 +152,8 @@ def test_the_compile_check_looks_in_the_chosen_cache(tmp_path: Path, monkeypatch
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
     assert not cache.compiled()
     (tmp_path / "some" / "folder").mkdir(parents=True)
-    (tmp_path / "some" / "folder" / "recurrent.layer_forward-40.py311.nbi").write_bytes(b"")
-    assert cache.compiled()
+    (tmp_path / "some" / "folder" / "gru.gru_forward-40.py311.nbi").write_bytes(b"")
+    assert cache.compiled("gru") and not cache.compiled("lstm")
 
 
 def _readme_error_examples() -> list[tuple[str, str]]:

@@ -87,9 +87,9 @@ from rnncast.config import BacktestSpec, NetSpec, TrainSpec, WindowSpec
 from rnncast.errors import ConfigError
 from rnncast.version import __version__
 
-# Said once, before the first fit on a machine, which is otherwise silent while Numba compiles.
+# Said once, before the first fit of a cell on a machine, which is otherwise silent while Numba compiles.
 FIRST_COMPILE = ("rnncast: compiling the training kernels for this machine (first run only; "
-                 "usually 30 to 60 s, then about a second)")
+                 "usually 5 to 15 s, then about a second)")
 
 app = typer.Typer(
     name="rnncast",
@@ -190,7 +190,7 @@ def fit(
 
         series = api.read(data, read_spec(target, time_col, id_col, features, freq, fill, known, static))
         terminal = streams.stderr_is_terminal()
-        if not quiet and not api.kernels_compiled():
+        if not quiet and not api.kernels_compiled(net.cell):
             streams.say(FIRST_COMPILE)
         if series.filled > 0 and not quiet:
             streams.say(f"rnncast: filled {series.filled:,} missing value{'s' if series.filled != 1 else ''} ({fill})")

@@ -45,16 +45,17 @@ def choose_cache_dir() -> None:
             return
 
 
-def compiled() -> bool:
-    """Whether this machine's cache already holds the training kernels (so a fit starts in about a second).
+def compiled(cell: str = "lstm") -> bool:
+    """Whether this machine's cache already holds `cell`'s training kernels (so a fit starts in about a second).
 
-    Looks for Numba's index file of the recurrent driver where `choose_cache_dir` put the
+    Each cell has its own kernels, compiled by the first fit that trains it. Looks for
+    Numba's index file of the cell's forward kernel where `choose_cache_dir` put the
     cache. A stale index (after an upgrade) makes this say yes while Numba recompiles:
     the message it serves is a courtesy, never a promise.
     """
     chosen = os.environ.get("NUMBA_CACHE_DIR")
     folder = Path(chosen) if chosen else Path(__file__).parent / "__pycache__"
     try:
-        return any(folder.rglob("recurrent.layer_forward-*.nbi"))
+        return any(folder.rglob(f"{cell}.{cell}_forward-*.nbi"))
     except OSError:
         return False

@@ -1,4 +1,4 @@
-"""GRU cell arithmetic for one time step over a chunk of batch rows (PyTorch's equations).
+"""GRU layer kernels: one chunk of batch rows through every time step (PyTorch's equations).
 
     r = sigmoid(Gx_r + Gh_r),  z = sigmoid(Gx_z + Gh_z)
     n = tanh(Gx_n + r * Gh_n),  h' = (1 - z) * n + z * h
@@ -10,12 +10,16 @@ per gate so LLVM vectorizes the loops (see lstm.py).
 
 from __future__ import annotations
 
-from rnncast.kernels.jit import kernel
+import numpy as np
+
+from rnncast.kernels.jit import inline, kernel
+from rnncast.kernels.layer import add_rows, copy_rows, finish, project, start_gradients, step_gradients
 from rnncast.kernels.mathfn import sigmoid, tanh
+from rnncast.kernels.matmul import matmul_nt
 
 
-@kernel
-def gru_step_forward(Gx, Gh, h_prev, acts, h):
+@inline
+def _step_forward(Gx, Gh, h_prev, acts, h):
     """Gx, Gh (n, 3H); h_prev (n, H) -> acts (n, 4H) = r, z, n, Gh_n, and h (n, H)."""
     n, H = h.shape
     for b in range(n):
@@ -35,12 +39,12 @@ def gru_step_forward(Gx, Gh, h_prev, acts, h):
             hb[j] = (1 - z) * nn + z * hp[j]
 
 
-@kernel
-def gru_step_backward(acts, h_prev, dh, dGx, dGh):
+@inline
+def _step_backward(acts, h_prev, dh, dGx, dGh):
     """Backward through one step.
 
     acts (n, 4H), h_prev (n, H) from the forward; dh (n, H) gradient of h' on entry,
-    replaced by the direct part of the gradient of h (z * dh'); the driver adds
+    replaced by the direct part of the gradient of h (z * dh'); the kernel adds
     dGh @ W_hh. Writes dGx, dGh (n, 3H), which differ in the n block (dGh_n = r * dn).
     """
     n, H = dh.shape
@@ -62,3 +66,44 @@ def gru_step_backward(acts, h_prev, dh, dGx, dGh):
             hr[j] = d_rpre
             hz[j] = d_zpre
             hn[j] = d_npre * r
+
+
+@kernel
+def gru_forward(x, hs, cs, acts, w_ihT, w_hhT, b_ih, b_hh, keep, b0, b1):
+    """Rows b0:b1 of one layer forward (see rnncast.kernels.recurrent.layer_forward); cs is unused."""
+    T = x.shape[0]
+    GH = w_hhT.shape[1]
+    Gx = np.empty((b1 - b0, GH), x.dtype)
+    Gh = np.empty((b1 - b0, GH), x.dtype)
+    for t in range(T):
+        project(x[t, b0:b1], w_ihT, b_ih, Gx)
+        project(hs[t, b0:b1], w_hhT, b_hh, Gh)
+        _step_forward(Gx, Gh, hs[t, b0:b1], acts[t * keep, b0:b1], hs[t + 1, b0:b1])
+
+
+@kernel
+def gru_backward(x, hs, cs, acts, w_ihT, w_hhT, d_out, dh_n, dc_n, dx, dh0, dc0,
+                 dW_ih, dW_hh, db_ih, db_hh, need_dx, b0, b1):
+    """Rows b0:b1 of backprop through time for one layer (see rnncast.kernels.recurrent.layer_backward).
+
+    cs, dc_n and dc0 are unused. dW_ih, dW_hh, db_ih, db_hh are this chunk's own partial gradients.
+    """
+    T = x.shape[0]
+    H = hs.shape[2]
+    GH = w_hhT.shape[1]
+    n = b1 - b0
+    one, zero = np.int64(1), np.int64(0)
+    dh = np.empty((n, H), x.dtype)
+    copy_rows(dh, dh_n[b0:b1])
+    dGx = np.empty((n, GH), x.dtype)
+    dGh = np.empty((n, GH), x.dtype)
+    start_gradients(dW_ih, dW_hh, db_ih, db_hh)
+    for t in range(T - 1, -1, -1):
+        if d_out.shape[0] > 0:
+            add_rows(dh, d_out[t, b0:b1])
+        _step_backward(acts[t, b0:b1], hs[t, b0:b1], dh, dGx, dGh)
+        matmul_nt(dGh, w_hhT, dh, one)  # dh of the previous step: z * dh' + dGh @ W_hh
+        if need_dx:
+            matmul_nt(dGx, w_ihT, dx[t, b0:b1], zero)  # (n, I)
+        step_gradients(dGx, dGh, x[t, b0:b1], hs[t, b0:b1], dW_ih, dW_hh, db_ih, db_hh, True)
+    finish(dh0[b0:b1], dh, db_ih, db_hh, True)

@@ -1,27 +1,28 @@
-"""LSTM cell arithmetic for one time step over a chunk of batch rows (PyTorch's equations).
+"""LSTM layer kernels: one chunk of batch rows through every time step (PyTorch's equations).
 
     i = sigmoid(Gi), f = sigmoid(Gf), g = tanh(Gg), o = sigmoid(Go)
     c' = f * c + i * g,   h' = o * tanh(c')
 
 where G = (W_ih x + b_ih) + (W_hh h + b_hh), gates in PyTorch's order i, f, g, o.
-Matrix products are the driver's (`rnncast.kernels.recurrent`); these are elementwise.
-Each row is cut into one view per gate first: indexing G[b, 2*H + j] directly was
-measured 5x slower, as LLVM then could not prove the stores independent and did not
-vectorize.
+Each cell has its own kernels, so a fit compiles the cell it trains and no other.
+In the step functions each row is cut into one view per gate first: indexing
+G[b, 2*H + j] directly was measured 5x slower, as LLVM then could not prove the
+stores independent and did not vectorize.
 """
 
 from __future__ import annotations
 
-from rnncast.kernels.jit import kernel
+import numpy as np
+
+from rnncast.kernels.jit import inline, kernel
+from rnncast.kernels.layer import add_rows, copy_rows, finish, project, start_gradients, step_gradients
 from rnncast.kernels.mathfn import sigmoid, tanh
+from rnncast.kernels.matmul import matmul_nt
 
 
-@kernel
-def lstm_step_forward(Gx, Gh, c_prev, acts, c, h):
-    """Gx, Gh (n, 4H) pre-activations; c_prev (n, H) -> acts (n, 5H) = i, f, g, o, tanh(c'), c, h (n, H).
-
-    `c` may be `c_prev` itself (inference keeps one step): each element is read before written.
-    """
+@inline
+def _step_forward(Gx, Gh, c_prev, acts, c, h):
+    """Gx, Gh (n, 4H) pre-activations; c_prev (n, H) -> acts (n, 5H) = i, f, g, o, tanh(c'), c, h (n, H)."""
     n, H = c.shape
     for b in range(n):
         xi, xf, xg, xo = Gx[b, :H], Gx[b, H : 2 * H], Gx[b, 2 * H : 3 * H], Gx[b, 3 * H : 4 * H]
@@ -45,14 +46,14 @@ def lstm_step_forward(Gx, Gh, c_prev, acts, c, h):
             hb[j] = o_ * tc
 
 
-@kernel
-def lstm_step_backward(acts, c_prev, dh, dc, dG):
+@inline
+def _step_backward(acts, c_prev, dh, dc, dG):
     """Backward through one step.
 
     acts (n, 5H) and c_prev (n, H) from the forward; dh (n, H) gradient of h'; dc (n, H)
     gradient of c' on entry, of c on exit (updated in place). Writes dG (n, 4H), the
     gradient of the pre-activations (the same for the W_ih and the W_hh side). The
-    gradient of h is then dG @ W_hh alone (the driver's): no direct h -> h' path.
+    gradient of h is then dG @ W_hh alone: no direct h -> h' path.
     """
     n, H = dh.shape
     for b in range(n):
@@ -69,3 +70,52 @@ def lstm_step_backward(acts, c_prev, dh, dc, dG):
             df[j] = d_c * cp[j] * f_ * (1 - f_)
             dg[j] = d_c * i_ * (1 - g_ * g_)
             do[j] = d_h * tc * o_ * (1 - o_)
+
+
+@kernel
+def lstm_forward(x, hs, cs, acts, w_ihT, w_hhT, b_ih, b_hh, keep, b0, b1):
+    """Rows b0:b1 of one layer forward (see rnncast.kernels.recurrent.layer_forward for the arrays).
+
+    keep = 0 (inference): acts has one step and cs two, used alternately: updating c in
+    place made LLVM's overlap check fail at run time and fall back to scalar code (2.5x slower).
+    """
+    T = x.shape[0]
+    GH = w_hhT.shape[1]
+    Gx = np.empty((b1 - b0, GH), x.dtype)
+    Gh = np.empty((b1 - b0, GH), x.dtype)
+    for t in range(T):
+        project(x[t, b0:b1], w_ihT, b_ih, Gx)
+        project(hs[t, b0:b1], w_hhT, b_hh, Gh)
+        c_prev = t if keep else t % 2
+        c_next = t + 1 if keep else (t + 1) % 2
+        _step_forward(Gx, Gh, cs[c_prev, b0:b1], acts[t * keep, b0:b1], cs[c_next, b0:b1], hs[t + 1, b0:b1])
+
+
+@kernel
+def lstm_backward(x, hs, cs, acts, w_ihT, w_hhT, d_out, dh_n, dc_n, dx, dh0, dc0,
+                  dW_ih, dW_hh, db_ih, db_hh, need_dx, b0, b1):
+    """Rows b0:b1 of backprop through time for one layer (see rnncast.kernels.recurrent.layer_backward).
+
+    dW_ih, dW_hh, db_ih, db_hh are this chunk's own partial gradients (GH, I), (GH, H), (GH,).
+    """
+    T = x.shape[0]
+    H = hs.shape[2]
+    GH = w_hhT.shape[1]
+    n = b1 - b0
+    zero = np.int64(0)
+    dh = np.empty((n, H), x.dtype)
+    copy_rows(dh, dh_n[b0:b1])
+    dc = np.empty((n, H), x.dtype)
+    copy_rows(dc, dc_n[b0:b1])
+    dG = np.empty((n, GH), x.dtype)  # the same for the W_ih and the W_hh side
+    start_gradients(dW_ih, dW_hh, db_ih, db_hh)
+    for t in range(T - 1, -1, -1):
+        if d_out.shape[0] > 0:
+            add_rows(dh, d_out[t, b0:b1])
+        _step_backward(acts[t, b0:b1], cs[t, b0:b1], dh, dc, dG)
+        matmul_nt(dG, w_hhT, dh, zero)  # dh of the previous step: dG @ W_hh (n, H)
+        if need_dx:
+            matmul_nt(dG, w_ihT, dx[t, b0:b1], zero)  # (n, I)
+        step_gradients(dG, dG, x[t, b0:b1], hs[t, b0:b1], dW_ih, dW_hh, db_ih, db_hh, False)
+    finish(dh0[b0:b1], dh, db_ih, db_hh, False)
+    copy_rows(dc0[b0:b1], dc)

@@ -1,7 +1,7 @@
 """Small dense matrix products for the recurrent kernels, single-threaded.
 
 The recurrent products are small (a chunk of 32 rows times a 64 x 256 weight) and run
-inside a `prange` over batch chunks, where calling BLAS from two threads at once was
+on every thread of the layer kernels at once, where calling BLAS from two threads was
 measured slower than one thread. Every loop runs along a contiguous row, cut into
 one view per row first, so LLVM vectorizes it and can prove the rows independent;
 the unrolling in each function is what measured fastest here (figures in docstrings,
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnncast.kernels.jit import kernel
+from rnncast.kernels.jit import inline, kernel
 
 # Below this many output columns a row-of-W layout has too little to vectorize along;
 # the narrow variants vectorize along the long dimension instead.
@@ -135,7 +135,7 @@ def matmul_nt(A, WT, C, accumulate):
             C[i, j] = s
 
 
-@kernel
+@inline
 def _matmul_narrow(A, W, C, accumulate):
     """C = A @ W for a few output columns (dx of a univariate input): dot products along K."""
     M, K = A.shape
@@ -149,7 +149,7 @@ def _matmul_narrow(A, W, C, accumulate):
             C[i, j] = s
 
 
-@kernel
+@inline
 def _matmul_tn_narrow(A, B, C):
     """C (N1, N2) += A^T @ B for a few columns N2: accumulate C's transpose along N1."""
     M, N1 = A.shape

@@ -1,60 +1,67 @@
 """One recurrent layer over a batch of sequences: forward and backprop through time.
 
-The batch is cut into `n_chunks` row ranges that run on separate cores (`prange`); each
-chunk walks the time steps with its own scratch, so no two threads write the same row.
-Per step: Gx = b_ih + x_t @ W_ih^T and Gh = b_hh + h @ W_hh^T (own products, see
-`matmul`), then the cell's elementwise step. The backward walks the steps in reverse,
-takes the cell's pre-activation gradients dGx, dGh and turns them into dh (dGh @ W_hh),
-dx_t (dGx @ W_ih) and this chunk's share of the weight gradients, while the step's data
-is still in cache. Weight gradients come out per chunk; the caller sums them.
+The batch is cut into `n_chunks` row ranges that run on separate threads at once (the
+kernels release the GIL); each chunk walks the time steps with its own scratch, so no
+two threads write the same row. Per step: Gx = b_ih + x_t @ W_ih^T and Gh = b_hh +
+h @ W_hh^T (own products, see `matmul`), then the cell's elementwise step. The
+backward walks the steps in reverse, takes the cell's pre-activation gradients dGx,
+dGh and turns them into dh (dGh @ W_hh), dx_t (dGx @ W_ih) and this chunk's share of
+the weight gradients, while the step's data is still in cache. Weight gradients come
+out per chunk; the caller sums them.
 
-Cells are ints (LSTM, GRU, RNN below) so one compiled driver serves all three.
+Each cell has its own pair of kernels (rnncast.kernels.lstm, gru, rnn), each compiled
+at its first call for the dtype it is called with: a fit compiles its own cell only.
+The loop here is over chunks (one per thread), never over steps or rows.
 """
 
 from __future__ import annotations
 
-import numpy as np
-from numba import prange
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
-from rnncast.kernels.gru import gru_step_backward, gru_step_forward
-from rnncast.kernels.jit import kernel
-from rnncast.kernels.lstm import lstm_step_backward, lstm_step_forward
-from rnncast.kernels.matmul import matmul, matmul_nt, matmul_tn
-from rnncast.kernels.rnn import rnn_step_backward, rnn_step_forward
+from rnncast.kernels.gru import gru_backward, gru_forward
+from rnncast.kernels.jit import max_threads
+from rnncast.kernels.lstm import lstm_backward, lstm_forward
+from rnncast.kernels.rnn import rnn_backward, rnn_forward
 
 LSTM = 0
 GRU = 1
 RNN = 2
 
+_FORWARD = {LSTM: lstm_forward, GRU: gru_forward, RNN: rnn_forward}
+_BACKWARD = {LSTM: lstm_backward, GRU: gru_backward, RNN: rnn_backward}
 
-@kernel
-def _fill_rows(G, bias):
-    """Every row of G (n, GH) = bias (GH,)."""
-    n, GH = G.shape
-    for b in range(n):
-        for j in range(GH):
-            G[b, j] = bias[j]
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
 
 
-@kernel
-def _add_rows(dst, src):
-    """dst (n, H) += src (n, H)."""
-    n, H = dst.shape
-    for b in range(n):
-        for j in range(H):
-            dst[b, j] += src[b, j]
+def _workers() -> ThreadPoolExecutor:
+    """The threads that run every chunk but the first (the caller runs that one), started once."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max(1, max_threads() - 1), thread_name_prefix="rnncast-kernel")
+        return _pool
 
 
-@kernel
-def _sum_rows_into(acc, G):
-    """acc (GH,) += sum over rows of G (n, GH)."""
-    n, GH = G.shape
-    for b in range(n):
-        for j in range(GH):
-            acc[j] += G[b, j]
+def _bounds(B: int, n_chunks: int, ch: int) -> tuple[int, int]:
+    return B * ch // n_chunks, B * (ch + 1) // n_chunks
 
 
-@kernel(parallel=True)
+def _run_chunks(n_chunks: int, B: int, run) -> None:
+    """run(ch, b0, b1) for every chunk, all at once: chunks 1.. on the pool, chunk 0 here."""
+    if n_chunks <= 1:
+        run(0, 0, B)
+        return
+    pool = _workers()
+    pending = [pool.submit(run, ch, *_bounds(B, n_chunks, ch)) for ch in range(1, n_chunks)]
+    try:
+        run(0, *_bounds(B, n_chunks, 0))
+    finally:
+        for future in pending:
+            future.result()
+
+
 def layer_forward(cell, x, hs, cs, acts, w_ihT, w_hhT, b_ih, b_hh, keep, n_chunks):
     """Run one layer forward.
 
@@ -66,33 +73,11 @@ def layer_forward(cell, x, hs, cs, acts, w_ihT, w_hhT, b_ih, b_hh, keep, n_chunk
     keep = 0 (inference) keeps only the current step: acts then has one row and cs two,
     reused step after step, which saves memory traffic.
     """
-    T, B, _ = x.shape
-    GH = w_hhT.shape[1]
-    for ch in prange(n_chunks):
-        b0 = B * ch // n_chunks
-        b1 = B * (ch + 1) // n_chunks
-        n = b1 - b0
-        Gx = np.empty((n, GH), x.dtype)
-        Gh = np.empty((n, GH), x.dtype)
-        for t in range(T):
-            _fill_rows(Gx, b_ih)
-            matmul(x[t, b0:b1], w_ihT, Gx, 1)
-            _fill_rows(Gh, b_hh)
-            matmul(hs[t, b0:b1], w_hhT, Gh, 1)
-            a = acts[t * keep, b0:b1]
-            if cell == LSTM:
-                # Inference alternates two rows of c: updating c in place made LLVM's
-                # overlap check fail at run time and fall back to scalar code (2.5x slower).
-                c_prev = t if keep else t % 2
-                c_next = t + 1 if keep else (t + 1) % 2
-                lstm_step_forward(Gx, Gh, cs[c_prev, b0:b1], a, cs[c_next, b0:b1], hs[t + 1, b0:b1])
-            elif cell == GRU:
-                gru_step_forward(Gx, Gh, hs[t, b0:b1], a, hs[t + 1, b0:b1])
-            else:
-                rnn_step_forward(Gx, Gh, hs[t + 1, b0:b1])
+    forward = _FORWARD[cell]
+    _run_chunks(n_chunks, x.shape[1],
+                lambda ch, b0, b1: forward(x, hs, cs, acts, w_ihT, w_hhT, b_ih, b_hh, keep, b0, b1))
 
 
-@kernel(parallel=True)
 def layer_backward(cell, x, hs, cs, acts, w_ihT, w_hhT, d_out, dh_n, dc_n,
                    dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, need_dx, n_chunks):
     """Backprop through time for one layer, after `layer_forward` with keep = 1.
@@ -105,47 +90,7 @@ def layer_backward(cell, x, hs, cs, acts, w_ihT, w_hhT, d_out, dh_n, dc_n,
     layer of a training step does not need it) and the per-chunk partial weight
     gradients dW_ih (C, GH, I), dW_hh (C, GH, H), db_ih, db_hh (C, GH).
     """
-    T, B, _ = x.shape
-    H = hs.shape[2]
-    GH = w_hhT.shape[1]
-    has_d_out = d_out.shape[0] > 0
-    for ch in prange(n_chunks):
-        b0 = B * ch // n_chunks
-        b1 = B * (ch + 1) // n_chunks
-        n = b1 - b0
-        dh = dh_n[b0:b1].copy()  # (n, H)
-        dc = np.zeros((n, H), x.dtype)
-        if cell == LSTM:
-            dc[:, :] = dc_n[b0:b1]
-        dGx = np.empty((n, GH), x.dtype)
-        # LSTM and RNN: the W_hh side sees the same pre-activation gradient as W_ih.
-        dGh = np.empty((n, GH), x.dtype) if cell == GRU else dGx
-        gW_ih = dW_ih[ch]
-        gW_hh = dW_hh[ch]
-        gW_ih[:, :] = 0.0
-        gW_hh[:, :] = 0.0
-        db_ih[ch, :] = 0.0
-        db_hh[ch, :] = 0.0
-        for t in range(T - 1, -1, -1):
-            if has_d_out:
-                _add_rows(dh, d_out[t, b0:b1])
-            if cell == LSTM:
-                lstm_step_backward(acts[t, b0:b1], cs[t, b0:b1], dh, dc, dGx)
-            elif cell == GRU:
-                gru_step_backward(acts[t, b0:b1], hs[t, b0:b1], dh, dGx, dGh)
-            else:
-                rnn_step_backward(hs[t + 1, b0:b1], dh, dGx)
-            # dh of the previous step: dGh @ W_hh (n, H), plus GRU's direct z * dh'.
-            matmul_nt(dGh, w_hhT, dh, 1 if cell == GRU else 0)
-            if need_dx:
-                matmul_nt(dGx, w_ihT, dx[t, b0:b1], 0)  # (n, I)
-            matmul_tn(dGh, hs[t, b0:b1], gW_hh)
-            matmul_tn(dGx, x[t, b0:b1], gW_ih)
-            _sum_rows_into(db_ih[ch], dGx)
-            if cell == GRU:
-                _sum_rows_into(db_hh[ch], dGh)
-        if cell != GRU:
-            db_hh[ch, :] = db_ih[ch, :]
-        dh0[b0:b1] = dh
-        if cell == LSTM:
-            dc0[b0:b1] = dc
+    backward = _BACKWARD[cell]
+    _run_chunks(n_chunks, x.shape[1],
+                lambda ch, b0, b1: backward(x, hs, cs, acts, w_ihT, w_hhT, d_out, dh_n, dc_n, dx, dh0, dc0,
+                                            dW_ih[ch], dW_hh[ch], db_ih[ch], db_hh[ch], need_dx, b0, b1))
