@@ -14,7 +14,7 @@ from rnncast.config import NetSpec, ReadSpec, TrainSpec, WindowSpec
 from rnncast.errors import ConfigError, DataError
 
 FAST_NET = NetSpec(hidden=16)
-FAST_TRAIN = TrainSpec(epochs=12, patience=0, seed=0)
+FAST_TRAIN = TrainSpec(epochs=30, patience=0, seed=0)
 WINDOW = WindowSpec(lookback=28, horizon=HORIZON)
 def mse(table: dict[str, np.ndarray], actual: pd.DataFrame) -> float:
     got = pd.DataFrame({"store": table["store"], "date": [str(t)[:10] for t in table["timestamp"]],
