@@ -21,7 +21,8 @@ Also, unless skipped:
     ceiling  (--no-gemm) NumPy float32 matmul GFLOP/s, BLAS on 2 threads, at a few sizes;
              the largest is gemm_gflops_peak. With the FLOPs of one LSTM-1 W1 training
              window (lstm_training_flops) it gives lstm1_w1_ceiling_windows_per_s, and the
-             W1-lstm-1 training rate's share of it (lstm1_w1_share_of_ceiling).
+             W1-lstm-1 training rate's share of it (lstm1_w1_share_of_ceiling; null
+             unless W1-lstm-1 is among the rows).
     fit      (--no-fit) rnncast.api.fit on sample_data/brent_crude_daily.csv at W1's
              shapes: windows/s of its epochs after the first (from the on_epoch reports),
              beside TrainStep alone at exactly fit's network, and fit_share_of_kernel_rate.
@@ -53,7 +54,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import rnncast  # noqa: E402
-from rnncast.config import NetSpec, TrainSpec  # noqa: E402
+from rnncast.config import Cell, NetSpec, TrainSpec  # noqa: E402
 from rnncast.model import ParamLayout, init_params, predict  # noqa: E402
 from rnncast.train import TrainStep  # noqa: E402
 from torch_w1 import LR, THREADS, B, H, I, K, T, _rate, measure_torch, torch_available  # noqa: E402
@@ -64,7 +65,7 @@ class Row:
     """One benchmark row: W1 with the cell, layers, hidden size and lookback given."""
 
     group: str
-    cell: str
+    cell: Cell
     layers: int
     hidden: int = H
     lookback: int = T
@@ -98,7 +99,7 @@ def select_rows(text: str) -> list[Row]:
     return [row for row in ROWS if row in chosen]
 
 
-def measure_rnncast(cell: str, layers: int, *, seconds: float = 3.0, hidden: int = H, lookback: int = T) -> dict:
+def measure_rnncast(cell: Cell, layers: int, *, seconds: float = 3.0, hidden: int = H, lookback: int = T) -> dict:
     """Training and inference windows/s of rnncast on W1 (float32), at `hidden` and `lookback`."""
     spec = NetSpec(cell=cell, inputs=I, hidden=hidden, layers=layers, horizon=K)
     rng = np.random.default_rng(0)
@@ -156,7 +157,11 @@ def measure_gemm(seconds: float = 1.0) -> dict:
         a = rng.standard_normal((m, k)).astype(np.float32)
         b = rng.standard_normal((k, n)).astype(np.float32)
         c = np.empty((m, n), np.float32)
-        per_s = _rate(lambda a=a, b=b, c=c: np.matmul(a, b, out=c), 1, seconds)
+
+        def product(a: np.ndarray = a, b: np.ndarray = b, c: np.ndarray = c) -> None:
+            np.matmul(a, b, out=c)
+
+        per_s = _rate(product, 1, seconds)
         sizes.append({"m": m, "k": k, "n": n, "gflops": round(per_s * 2 * m * k * n / 1e9, 1)})
     try:
         blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
