@@ -1,16 +1,39 @@
-"""Throughput of rnncast's recurrent engine on workload W1, beside PyTorch in the same run.
+"""Throughput of rnncast's recurrent engine on workload W1 and larger sizes, beside PyTorch in the same run.
 
 W1: univariate input (I=1), lookback T=48, hidden H=64, batch B=64, a dense head from the
 last hidden state to K=24 outputs, MSE loss, Adam (lr 1e-3), float32.
 Training = windows/s through forward, backward and the Adam step; inference = windows/s
-of one forward over 1024 windows at once. Rows: LSTM and GRU with 1 and 2 layers. When
-PyTorch is importable each row is measured for both engines back to back and the ratio
-rnncast / PyTorch is printed. Also: the first-call compile time in a fresh process with
-an empty Numba cache, and the time for a second process to load the cached kernels
-(`--startup-only` measures just those).
+of one forward over 1024 windows at once.
 
-Example:
+Rows (`--rows`, a comma-separated list; default all):
+    W1     W1-lstm-1, W1-lstm-2, W1-gru-1, W1-gru-2: W1 with 1 and 2 layers
+    H128   H128-lstm-1, H128-gru-1: W1 with hidden 128
+    H256   H256-lstm-1, H256-gru-1: W1 with hidden 256
+    T168   T168-lstm-1, T168-gru-1: W1 with lookback 168 (hidden 64)
+    large  H128, H256 and T168
+Every measurement runs in a fresh interpreter. When PyTorch is importable each row is
+measured for both engines back to back, alternating over `--rounds` rounds; a row gives
+each engine's median, and the ratio rnncast / PyTorch of every round (`rounds`), their
+median (`ratio_median`) and the worst round (`ratio_min_round`): "at least 1.5 in every
+round" is ratio_min_round >= 1.5.
+
+Also, unless skipped:
+    ceiling  (--no-gemm) NumPy float32 matmul GFLOP/s, BLAS on 2 threads, at a few sizes;
+             the largest is gemm_gflops_peak. With the FLOPs of one LSTM-1 W1 training
+             window (lstm_training_flops) it gives lstm1_w1_ceiling_windows_per_s, and the
+             W1-lstm-1 training rate's share of it (lstm1_w1_share_of_ceiling; null
+             unless W1-lstm-1 is among the rows).
+    fit      (--no-fit) rnncast.api.fit on sample_data/brent_crude_daily.csv at W1's
+             shapes: windows/s of its epochs after the first (from the on_epoch reports),
+             beside TrainStep alone at exactly fit's network, and fit_share_of_kernel_rate.
+    startup  (--no-startup) the first-call compile time in a fresh process with an empty
+             Numba cache, and the time for a second process to load the cached kernels
+             (`--startup-only` measures just those).
+
+Examples:
     python benchmarks/throughput.py --json
+    python benchmarks/throughput.py --rows large --no-fit --no-startup
+    python benchmarks/throughput.py --rows W1-lstm-1 --seconds 0.5 --rounds 1 --no-startup   # smoke test
 """
 
 from __future__ import annotations
@@ -24,26 +47,64 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from rnncast.config import NetSpec, TrainSpec  # noqa: E402
+import rnncast  # noqa: E402
+from rnncast.config import Cell, NetSpec, TrainSpec  # noqa: E402
 from rnncast.model import ParamLayout, init_params, predict  # noqa: E402
 from rnncast.train import TrainStep  # noqa: E402
-from torch_w1 import LR, B, H, I, K, T, _rate, measure_torch, torch_available  # noqa: E402
+from torch_w1 import LR, THREADS, B, H, I, K, T, _rate, measure_torch, torch_available  # noqa: E402
 
-ROWS = [("lstm", 1), ("lstm", 2), ("gru", 1), ("gru", 2)]
+
+@dataclass(frozen=True)
+class Row:
+    """One benchmark row: W1 with the cell, layers, hidden size and lookback given."""
+
+    group: str
+    cell: Cell
+    layers: int
+    hidden: int = H
+    lookback: int = T
+
+    @property
+    def name(self) -> str:
+        return f"{self.group}-{self.cell}-{self.layers}"
+
+
+ROWS = [Row("W1", "lstm", 1), Row("W1", "lstm", 2), Row("W1", "gru", 1), Row("W1", "gru", 2),
+        Row("H128", "lstm", 1, hidden=128), Row("H128", "gru", 1, hidden=128),
+        Row("H256", "lstm", 1, hidden=256), Row("H256", "gru", 1, hidden=256),
+        Row("T168", "lstm", 1, lookback=168), Row("T168", "gru", 1, lookback=168)]
+# Names --rows accepts beside "all", the groups and the row names.
+ROW_SETS = {"large": ("H128", "H256", "T168")}
 INFER_BATCH = 1024
+KINDS = ("train_windows_per_s", "infer_windows_per_s")
 
 
-def measure_rnncast(cell: str, layers: int, *, seconds: float = 3.0) -> dict:
-    """Training and inference windows/s of rnncast on W1 (float32)."""
-    spec = NetSpec(cell=cell, inputs=I, hidden=H, layers=layers, horizon=K)
+def select_rows(text: str) -> list[Row]:
+    """The rows named by a comma-separated list of "all", "large", groups (W1, H128, ...) or row names."""
+    chosen: set[Row] = set()
+    for item in (part.strip().lower() for part in text.split(",") if part.strip()):
+        groups = ROW_SETS.get(item, (item,))
+        matched = [row for row in ROWS if item == "all" or row.group.lower() in {g.lower() for g in groups}
+                   or row.name.lower() == item]
+        if not matched:
+            names = ", ".join(["all", *ROW_SETS, *dict.fromkeys(r.group for r in ROWS), *(r.name for r in ROWS)])
+            raise SystemExit(f"throughput.py: --rows: unknown row {item!r}; choose from {names}")
+        chosen.update(matched)
+    return [row for row in ROWS if row in chosen]
+
+
+def measure_rnncast(cell: Cell, layers: int, *, seconds: float = 3.0, hidden: int = H, lookback: int = T) -> dict:
+    """Training and inference windows/s of rnncast on W1 (float32), at `hidden` and `lookback`."""
+    spec = NetSpec(cell=cell, inputs=I, hidden=hidden, layers=layers, horizon=K)
     rng = np.random.default_rng(0)
     step = TrainStep(spec, TrainSpec(lr=LR, clip=0.0), init_params(spec, rng))
-    pool = [(rng.standard_normal((T, B, I)).astype(np.float32),
+    pool = [(rng.standard_normal((lookback, B, I)).astype(np.float32),
              rng.standard_normal((B, K)).astype(np.float32)) for _ in range(8)]
     cursor = [0]
 
@@ -53,13 +114,116 @@ def measure_rnncast(cell: str, layers: int, *, seconds: float = 3.0) -> dict:
         step(x, y)
 
     views = ParamLayout.for_spec(spec).views(step.params)
-    x_infer = rng.standard_normal((INFER_BATCH, T, I)).astype(np.float32)
+    x_infer = rng.standard_normal((INFER_BATCH, lookback, I)).astype(np.float32)
 
     def infer_step() -> None:
         predict(spec, views, x_infer)
 
     return {"train_windows_per_s": _rate(train_step, B, seconds),
             "infer_windows_per_s": _rate(infer_step, INFER_BATCH, seconds)}
+
+
+def lstm_training_flops(T: int, I: int, H: int, K: int, E: int = 0) -> int:
+    """Matrix-product FLOPs (2 per multiply-add) of one window's LSTM-1 training step.
+
+    Per time step and window, the gates (4H wide) are x_t W_ih^T + h_{t-1} W_hh^T:
+        forward   2 (I + H) 4H
+    Backward through time, per step, from the gates' gradient g_t (4H):
+        dh_{t-1} = g_t W_hh          2 * 4H * H
+        dW_ih += g_t^T x_t           2 * 4H * I
+        dW_hh += g_t^T h_{t-1}       2 * 4H * H
+    (no dx: the first layer's input needs no gradient, and rnncast computes none). The
+    head [h_T, extra] (H + E) -> K: forward 2 (H + E) K, backward dW 2 (H + E) K and
+    dh_T 2 H K. Total:
+        T * 8H * (2I + 3H)  +  4 (H + E) K  +  2 H K
+    which is 3x the recurrent forward less T * 8HI (the dx product left out). Not
+    counted: the gates' elementwise work (about 30H per step, 2 % at W1), the loss and
+    Adam (about 12 per parameter per batch, under 0.1 % per window).
+    """
+    return T * 8 * H * (2 * I + 3 * H) + 4 * (H + E) * K + 2 * H * K
+
+
+# (m, k, n) of C (m, n) = A (m, k) @ B (k, n): square sizes, and the shapes of W1's own
+# products (a batch step's gates (64 x 65 @ 65 x 256), and the same over 16 batches).
+GEMM_SHAPES = [(256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048),
+               (B, I + H, 4 * H), (16 * B, I + H, 4 * H), (2048, 256, 1024)]
+
+
+def measure_gemm(seconds: float = 1.0) -> dict:
+    """float32 NumPy matmul GFLOP/s at GEMM_SHAPES (run with the BLAS on THREADS threads)."""
+    rng = np.random.default_rng(0)
+    sizes = []
+    for m, k, n in GEMM_SHAPES:
+        a = rng.standard_normal((m, k)).astype(np.float32)
+        b = rng.standard_normal((k, n)).astype(np.float32)
+        c = np.empty((m, n), np.float32)
+
+        def product(a: np.ndarray = a, b: np.ndarray = b, c: np.ndarray = c) -> None:
+            np.matmul(a, b, out=c)
+
+        per_s = _rate(product, 1, seconds)
+        sizes.append({"m": m, "k": k, "n": n, "gflops": round(per_s * 2 * m * k * n / 1e9, 1)})
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
+    except Exception:  # noqa: BLE001  (only a label)
+        blas = "unknown"
+    return {"sizes": sizes, "blas": blas}
+
+
+SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "brent_crude_daily.csv"
+
+
+def measure_fit(epochs: int = 4, seconds: float = 3.0) -> dict:
+    """`rnncast.api.fit`'s windows/s on the bundled Brent sample at W1's shapes, beside its kernels' own.
+
+    fit_windows_per_s: windows over seconds of epochs 2.. (the first warms up), from the
+    on_epoch reports, as the CLI shows them; an epoch's seconds include gathering the
+    batches and the validation loss. kernel_windows_per_s: TrainStep alone, on random
+    batches of exactly fit's network (its head also reads the lookback window: the
+    highway, head_extra = 48) and fit's TrainSpec (clipping on).
+    """
+    from rnncast.api import fit
+    from rnncast.config import WindowSpec
+
+    # The kernels first, in a process that has not fitted yet: whatever fit leaves behind
+    # (a woken BLAS thread pool, a fuller heap) should not count against them.
+    tspec = TrainSpec(batch_size=B, epochs=epochs, patience=0, refit_all=False)
+    net = NetSpec(cell="lstm", inputs=I, hidden=H, layers=1, horizon=K, head_extra=T)  # what fit builds
+    rng = np.random.default_rng(0)
+    step = TrainStep(net, tspec, init_params(net, rng))
+    pool = [(rng.standard_normal((T, B, net.inputs)).astype(np.float32),
+             rng.standard_normal((B, K)).astype(np.float32),
+             rng.standard_normal((B, net.head_extra)).astype(np.float32)) for _ in range(8)]
+    cursor = [0]
+
+    def train_step() -> None:
+        x, y, extra = pool[cursor[0] % len(pool)]
+        cursor[0] += 1
+        step(x, y, extra if net.head_extra else None)
+
+    kernel_rate = _rate(train_step, B, seconds)
+
+    reports: list = []
+    started = time.perf_counter()
+    model = fit(SAMPLE, window=WindowSpec(lookback=T, horizon=K), net=NetSpec(cell="lstm", hidden=H, layers=1),
+                train=tspec, on_epoch=reports.append)
+    fit_seconds = time.perf_counter() - started
+    timed = reports[1:] or reports
+    windows = sum(r.windows_per_s * r.seconds for r in timed)
+    fit_rate = windows / sum(r.seconds for r in timed)
+
+    if model.net != net:
+        raise RuntimeError(f"fit built {model.net}, not the {net} whose kernels were timed")
+    return {"data": SAMPLE.name, "train_windows": model.metrics["train_windows"],
+            "val_windows": model.metrics["val_windows"],
+            "net": {"cell": net.cell, "layers": net.layers, "inputs": net.inputs, "hidden": net.hidden,
+                    "horizon": net.horizon, "head_extra": net.head_extra, "lookback": T, "batch": B,
+                    "clip": tspec.clip},
+            "epochs": epochs, "epoch_windows_per_s": [round(r.windows_per_s, 1) for r in reports],
+            "epoch_seconds": [round(r.seconds, 3) for r in reports],
+            "fit_windows_per_s": round(fit_rate, 1), "fit_call_s": round(fit_seconds, 2),
+            "kernel_windows_per_s": round(kernel_rate, 1),
+            "fit_share_of_kernel_rate": round(fit_rate / kernel_rate, 3)}
 
 
 # What the first `rnncast fit` does with the kernels: the default network (NetSpec(): LSTM,
@@ -114,60 +278,128 @@ def _median_of(results: list[dict]) -> dict:
     return merged
 
 
-def _in_child(engine: str, cell: str, layers: int, seconds: float) -> dict:
-    """Run one measurement in a fresh interpreter and return its JSON result."""
-    command = [sys.executable, __file__, "--child", engine, cell, str(layers), "--seconds", str(seconds)]
-    done = subprocess.run(command, check=True, capture_output=True, text=True)
+def _child_json(arguments: list[str], env: dict | None = None) -> dict:
+    """Run this script with `arguments` in a fresh interpreter and return the JSON it prints last."""
+    done = subprocess.run([sys.executable, __file__, *arguments], check=True, capture_output=True, text=True,
+                          env=env)
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _in_child(engine: str, row: Row, seconds: float) -> dict:
+    """One engine's measurement of one row, in a fresh interpreter."""
+    return _child_json(["--child", engine, row.cell, str(row.layers), "--hidden", str(row.hidden),
+                        "--lookback", str(row.lookback), "--seconds", str(seconds)])
+
+
+def _ratios(ours: dict, theirs: dict) -> dict:
+    return {kind: round(ours[kind] / theirs[kind], 2) for kind in KINDS}
+
+
+def measure_row(row: Row, rounds: int, seconds: float, with_torch: bool) -> dict:
+    """Both engines on one row, `rounds` times, alternating: medians, per-round ratios, their median and min."""
+    # Rounds alternate the engines (A B A B ...) so that a slow spell of a shared machine
+    # hits both; each round's ratio compares the two measurements taken back to back.
+    runs: dict[str, list[dict]] = {"rnncast": [], "pytorch": []}
+    for _ in range(rounds):
+        runs["rnncast"].append(_in_child("rnncast", row, seconds))
+        if with_torch:
+            runs["pytorch"].append(_in_child("pytorch", row, seconds))
+    result: dict = {"row": row.name, "group": row.group, "cell": row.cell, "layers": row.layers,
+                    "hidden": row.hidden, "lookback": row.lookback, "rnncast": _median_of(runs["rnncast"])}
+    if not with_torch:
+        result["rounds"] = [{"rnncast": _rounded(r)} for r in runs["rnncast"]]
+        return result
+    result["pytorch"] = _median_of(runs["pytorch"])
+    per_round = [_ratios(a, b) for a, b in zip(runs["rnncast"], runs["pytorch"])]
+    result["ratio_median"] = {kind: round(statistics.median(r[kind] for r in per_round), 2) for kind in KINDS}
+    result["ratio_min_round"] = {kind: min(r[kind] for r in per_round) for kind in KINDS}
+    result["rounds"] = [{"rnncast": _rounded(a), "pytorch": _rounded(b), "ratio": r}
+                        for a, b, r in zip(runs["rnncast"], runs["pytorch"], per_round)]
+    return result
+
+
+def _rounded(result: dict) -> dict:
+    """One round's figures, rounded (labels such as torch_version are in the row's median already)."""
+    return {key: round(value, 1) for key, value in result.items() if isinstance(value, (int, float))}
+
+
+def gemm_ceiling(seconds: float, lstm1_train: float | None) -> dict:
+    """The float32 GEMM peak in a child with the BLAS on THREADS threads, and LSTM-1 W1's share of it."""
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(THREADS), OMP_NUM_THREADS=str(THREADS),
+               MKL_NUM_THREADS=str(THREADS))
+    gemm = _child_json(["--child-gemm", "--seconds", str(seconds)], env=env)
+    peak = max(size["gflops"] for size in gemm["sizes"])
+    flops = lstm_training_flops(T, I, H, K)
+    ceiling = peak * 1e9 / flops
+    return {"gemm_threads": THREADS, **gemm, "gemm_gflops_peak": peak,
+            "lstm1_w1_flops_per_window": flops,
+            "lstm1_w1_flops_formula": "T*8H*(2I+3H) + 6HK (recurrent forward, dh and dW through time; head)",
+            "lstm1_w1_ceiling_windows_per_s": round(ceiling, 1),
+            "lstm1_w1_train_windows_per_s": lstm1_train,
+            "lstm1_w1_share_of_ceiling": None if lstm1_train is None else round(lstm1_train / ceiling, 3)}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true", help="print JSON only")
     parser.add_argument("--seconds", type=float, default=3.0, help="timed seconds per measurement")
+    parser.add_argument("--rows", default="all",
+                        help="comma-separated rows: all (default), W1, large (H128, H256, T168), a group, "
+                             "or a row name such as W1-lstm-1")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternating rounds per row (medians and the worst round reported)")
+    parser.add_argument("--no-gemm", action="store_true", help="skip the float32 GEMM ceiling")
+    parser.add_argument("--gemm-seconds", type=float, default=1.0, help="timed seconds per GEMM size")
+    parser.add_argument("--no-fit", action="store_true", help="skip the rate of rnncast.api.fit")
+    parser.add_argument("--fit-epochs", type=int, default=4,
+                        help="epochs of the fit measurement (the first warms up)")
     parser.add_argument("--no-startup", action="store_true", help="skip the compile/cache-load timing")
     parser.add_argument("--startup-only", action="store_true", help="only the compile/cache-load timing")
     parser.add_argument("--startup-runs", type=int, default=3, help="fresh caches for the startup timing")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per row (median reported)")
     parser.add_argument("--child", nargs=3, metavar=("ENGINE", "CELL", "LAYERS"), help=argparse.SUPPRESS)
+    parser.add_argument("--child-gemm", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child-fit", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--hidden", type=int, default=H, help=argparse.SUPPRESS)
+    parser.add_argument("--lookback", type=int, default=T, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         engine, cell, layers = args.child
         measure = measure_rnncast if engine == "rnncast" else measure_torch
-        print(json.dumps(measure(cell, int(layers), seconds=args.seconds)))
+        print(json.dumps(measure(cell, int(layers), seconds=args.seconds, hidden=args.hidden,
+                                 lookback=args.lookback)))
+        return 0
+    if args.child_gemm:
+        print(json.dumps(measure_gemm(args.seconds)))
+        return 0
+    if args.child_fit:
+        print(json.dumps(measure_fit(args.fit_epochs, args.seconds)))
         return 0
     if args.startup_only:
         print(json.dumps({"startup": measure_startup(args.startup_runs)}, indent=2))
         return 0
+    rows_wanted = select_rows(args.rows)
     with_torch = torch_available()
     rows = []
-    for cell, layers in ROWS:
-        # Rounds alternate the engines (A B A B ...) so that a slow spell of a shared
-        # machine hits both; the ratio is the median of the per-round ratios.
-        runs = {"rnncast": [], "pytorch": []}
-        for _ in range(args.rounds):
-            runs["rnncast"].append(_in_child("rnncast", cell, layers, args.seconds))
-            if with_torch:
-                runs["pytorch"].append(_in_child("pytorch", cell, layers, args.seconds))
-        row = {"cell": cell, "layers": layers, "rounds": args.rounds,
-               "rnncast": _median_of(runs["rnncast"])}
-        if with_torch:
-            row["pytorch"] = _median_of(runs["pytorch"])
-            row["ratio"] = {kind: round(statistics.median(a[kind] / b[kind] for a, b in
-                                                          zip(runs["rnncast"], runs["pytorch"])), 2)
-                            for kind in ("train_windows_per_s", "infer_windows_per_s")}
-            row["ratio_min"] = {kind: round(min(a[kind] / b[kind] for a, b in
-                                                zip(runs["rnncast"], runs["pytorch"])), 2)
-                                for kind in ("train_windows_per_s", "infer_windows_per_s")}
-        rows.append(row)
+    for row in rows_wanted:
+        rows.append(measure_row(row, args.rounds, args.seconds, with_torch))
         if not args.json:
-            print(json.dumps(row), file=sys.stderr)
-    report = {
+            print(json.dumps({k: v for k, v in rows[-1].items() if k != "rounds"}), file=sys.stderr)
+    report: dict = {
         "workload": {"T": T, "I": I, "H": H, "B": B, "K": K, "loss": "mse", "optimizer": "adam", "dtype": "float32",
-                     "infer_batch": INFER_BATCH},
+                     "infer_batch": INFER_BATCH,
+                     "note": "W1; the H128, H256 and T168 rows change only hidden or lookback"},
         "machine": {"cpu_count": os.cpu_count(), "processor": platform.processor() or platform.machine()},
+        "rnncast_from": str(Path(rnncast.__file__).parent),  # which checkout the children import
+        "pytorch": with_torch,
         "rows": rows,
     }
+    lstm1 = next((r["rnncast"]["train_windows_per_s"] for r in rows if r["row"] == "W1-lstm-1"), None)
+    if not args.no_gemm:
+        report["ceiling"] = gemm_ceiling(args.gemm_seconds, lstm1)
+    if not args.no_fit:
+        fitted = _child_json(["--child-fit", "--fit-epochs", str(args.fit_epochs), "--seconds", str(args.seconds)])
+        fitted["w1_lstm1_kernel_train_windows_per_s"] = lstm1
+        report["fit"] = fitted
     if not args.no_startup:
         report["startup"] = measure_startup(args.startup_runs)
     print(json.dumps(report, indent=2))

@@ -48,12 +48,14 @@ def _rate(step: Callable[[], None], windows_per_call: int, seconds: float) -> fl
     return statistics.median(rates)
 
 
-def measure_torch(cell: str, layers: int, *, seconds: float = 3.0, infer_batch: int = 1024) -> dict:
+def measure_torch(cell: str, layers: int, *, seconds: float = 3.0, infer_batch: int = 1024,
+                  hidden: int = H, lookback: int = T) -> dict:
     """Training and inference throughput of W1 in windows/s for "lstm" or "gru".
 
     Training: forward, backward and Adam step on random batches of B windows, for about
     `seconds`. Inference: one forward of `infer_batch` windows under inference_mode, for
-    about `seconds` as well.
+    about `seconds` as well. `hidden` and `lookback` replace W1's H and T (the larger
+    rows of benchmarks/throughput.py); everything else stays W1's.
     """
     import torch
 
@@ -64,8 +66,8 @@ def measure_torch(cell: str, layers: int, *, seconds: float = 3.0, infer_batch: 
         raise ValueError(f"layers must be at least 1, got {layers}")
     torch.set_num_threads(THREADS)
     torch.manual_seed(0)
-    rnn = recurrent_types[cell](I, H, num_layers=layers, batch_first=False)
-    head = torch.nn.Linear(H, K)
+    rnn = recurrent_types[cell](I, hidden, num_layers=layers, batch_first=False)
+    head = torch.nn.Linear(hidden, K)
     params = list(rnn.parameters()) + list(head.parameters())
     opt = torch.optim.Adam(params, lr=LR)
 
@@ -74,7 +76,7 @@ def measure_torch(cell: str, layers: int, *, seconds: float = 3.0, infer_batch: 
         return head(out[-1])  # (B, K)
 
     # A pool of batches, cycled, keeps random-number generation out of the timings.
-    pool = [(torch.randn(T, B, I), torch.randn(B, K)) for _ in range(8)]
+    pool = [(torch.randn(lookback, B, I), torch.randn(B, K)) for _ in range(8)]
     cursor = [0]
 
     def train_step() -> None:
@@ -85,7 +87,7 @@ def measure_torch(cell: str, layers: int, *, seconds: float = 3.0, infer_batch: 
         loss.backward()
         opt.step()
 
-    x_infer = torch.randn(T, infer_batch, I)
+    x_infer = torch.randn(lookback, infer_batch, I)
 
     def infer_step() -> None:
         with torch.inference_mode():
