@@ -27,7 +27,7 @@ from rnncast.forecaster import Model, forecast_windows
 from rnncast.io import SeriesSet
 
 if TYPE_CHECKING:
-    from rnncast.backtest import BacktestResult
+    from rnncast.backtesting import BacktestResult
     from rnncast.train import EpochReport  # noqa: F401  (what `fit` hands `on_epoch`)
 
 Data = SeriesSet | str | os.PathLike[str]
@@ -185,7 +185,7 @@ def plot(model: Model, output: str | os.PathLike[str] | None = None, *, data: Da
         history = {name: (model.history_times(s), model.history[s, :, 0]) for s, name in enumerate(model.ids)
                    if name in ids}
     else:
-        from rnncast.backtest import fold_forecasts
+        from rnncast.backtesting import fold_forecasts
 
         back = model.lookback + folds * model.net.horizon  # the actuals the folds are drawn against
         history = {name: (seen.times[a:b][-back:], seen.values[a:b, 0][-back:])
@@ -260,10 +260,10 @@ def backtest(data: Data, *, read_spec: ReadSpec = ReadSpec(), window: WindowSpec
     """Rolling-origin evaluation of rnncast beside naive, seasonal-naive and drift forecasts.
 
     The model is fitted with `window`, `net` and `train` as `fit` would; `spec` places the
-    folds (rnncast.backtest). Returns a BacktestResult with per-fold, per-series rows and
+    folds (rnncast.backtesting). Returns a BacktestResult with per-fold, per-series rows and
     a summary. `on_fold(done, folds, seconds)` hears of each fold as it ends.
     """
-    from rnncast.backtest import backtest as run_backtest
+    from rnncast.backtesting import backtest as run_backtest
 
     return run_backtest(read(data, read_spec, stdin), window, net, train, spec, on_fold=on_fold)
 

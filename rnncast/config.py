@@ -166,7 +166,7 @@ class ReadSpec:
 
 @dataclass(frozen=True)
 class BacktestSpec:
-    """Where the folds' origins sit and what is scored (rnncast.backtest)."""
+    """Where the folds' origins sit and what is scored (rnncast.backtesting)."""
 
     folds: int = 3
     step: int | None = None  # rows between origins; None: the horizon

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rnncast import api
-from rnncast.backtest import cut, origins
+from rnncast.backtesting import cut, origins
 from rnncast.config import BacktestSpec, NetSpec, TrainSpec, WindowSpec
 from rnncast.errors import DataError
 from rnncast.io import SeriesSet
@@ -84,3 +84,16 @@ def test_without_refit_later_folds_widen_intervals_on_wilder_new_rows() -> None:
     width = {r["fold"]: r["width_80"] for r in result.rows if r["method"] == "rnncast"}
     # Fold 0 forecasts from the fit's end: nothing new yet. Fold 2 has 80 wild rows behind it.
     assert width[2] > 1.5 * width[0]
+
+
+def test_the_package_level_backtest_stays_the_function_after_a_call(tmp_path) -> None:
+    # A submodule named like an API function would replace it on the package once imported.
+    import rnncast
+    from helpers import daily_csv
+
+    path = daily_csv(tmp_path / "d.csv", n=80)
+    spec = rnncast.BacktestSpec(folds=1)
+    window, train = rnncast.WindowSpec(lookback=12, horizon=4), rnncast.TrainSpec(epochs=1)
+    first = rnncast.backtest(path, window=window, train=train, spec=spec)
+    again = rnncast.backtest(path, window=window, train=train, spec=spec)
+    assert callable(rnncast.backtest) and first.summary.keys() == again.summary.keys()
