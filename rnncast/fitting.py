@@ -18,6 +18,15 @@ from rnncast.windows import ScalerStats
 # Validation forecasts off by this many times how much the values move (in scaled units:
 # ten thousand standard deviations) come from a diverged fit, never a model to write.
 DIVERGED_RATIO = 1e4
+# Validation windows the intervals and scores are computed on, at most (a fixed sample beyond).
+CALIBRATION_WINDOWS = 200_000
+
+
+def _sample(n: int, cap: int, seed: list[int]) -> np.ndarray:
+    """All of range(n), or `cap` of them drawn by `seed`, sorted."""
+    if n <= cap:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, cap, replace=False))
 
 
 def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: TrainSpec,
@@ -27,14 +36,14 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
     `window` may leave lookback and horizon to the frequency; `net` gives the cell and
     sizes (its inputs, horizon and head width follow from the data and the window).
     """
-    from rnncast.features import model_inputs, volatility
+    from rnncast.batches import WindowSet, window_set
     from rnncast.frequency import calendar_cycles, future_times, season_length
     from rnncast.holiday_flags import check_code, column_name, with_holidays
     from rnncast.io.writing import iso_times
     from rnncast.params import ParamLayout, init_params
     from rnncast.statics import encode, fit_statics
     from rnncast.train import train as run_training
-    from rnncast.windows import fit_scaler, last_windows, padded_windows, scale, spare_split
+    from rnncast.windows import fit_scaler, last_windows, scale, spare_split
 
     window = window.resolved(series.freq)
     if window.holidays:
@@ -52,37 +61,34 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
     static_values = encode(static, series.statics, series.ids)  # (S, D)
     known_at = 1 + len(series.features)  # the known columns, after the features
 
-    def inputs(first, last, validation=True):
-        x, y, index, t = padded_windows(scaled, series.offsets, T, K, first, last)
-        ahead = t[:, None] + np.arange(K)  # (W, K): the target rows, real rows of the series
-        known_future = scaled[ahead, known_at:] if series.known else None  # (W, K, Kn)
-        net_in, extra, anchor = model_inputs(x, series.times[ahead], window, cycles, known_future,
-                                             static_values[index])
-        if not validation:
-            # Training windows need no volatility: its float64 temporaries were 1.4 GB of
-            # fit's 3 GB peak on 1,000 series x 2,000 rows (benchmarks/scale.py).
-            return net_in, y - anchor[:, None], extra
-        return net_in, y - anchor[:, None], extra, anchor, index, x[:, :, 0], volatility(x)
+    scaled32 = scaled.astype(np.float32)  # what the network reads, made once
+
+    def windows(first: np.ndarray, last: np.ndarray) -> WindowSet:
+        return window_set(scaled, scaled32, series.offsets, series.times, first, last, window, cycles,
+                          known_at if series.known else None, static_values)
 
     # Training windows: every first target row with a full lookback before it; a series
     # too short for one also trains on windows whose inputs are padded (at least one real row).
+    # They are described, not materialised: each batch is built when it is trained on.
     padded = train_ends - starts < T + K
     first_target = np.where(padded, starts + 1, starts + T)
-    x_train, y_train, e_train = inputs(first_target, train_ends - K, validation=False)
-    if not len(x_train):
+    train_set = windows(first_target, train_ends - K)
+    if not len(train_set):
         need = int(K + 1)
         raise DataError(f"{series.source}: no series has the {need} rows that one training window needs "
                         f"(a row of history and {K} to forecast); use a shorter --horizon or more data")
+    val_set = windows(np.where(validated, train_ends, ends), ends - K) if validated.any() else None
     x_val = y_val = e_val = None
-    if validated.any():
-        x_val, y_val, e_val, val_anchor, val_series, val_history, val_vol = inputs(
-            np.where(validated, train_ends, ends), ends - K)
-    net = replace(net, inputs=x_train.shape[2], horizon=K, head_extra=e_train.shape[1])
+    if val_set is not None and len(val_set):
+        # Early stopping reads a fixed sample of at most an epoch's worth of validation windows.
+        x_val, y_val, e_val = val_set.batch(_sample(len(val_set), train.windows_per_epoch or len(train_set),
+                                                    [train.seed, 1]))
+    probe, _, probe_extra = train_set.batch(np.zeros(1, np.int64))
+    net = replace(net, inputs=probe.shape[2], horizon=K, head_extra=probe_extra.shape[1])
 
     started = time.perf_counter()
     initial = init_params(net, np.random.default_rng(train.seed))
-    result = run_training(net, train, initial, x_train, y_train, x_val, y_val, on_epoch=on_epoch,
-                          extra_train=e_train, extra_val=e_val)
+    result = run_training(net, train, initial, train_set, None, x_val, y_val, on_epoch=on_epoch, extra_val=e_val)
     seconds = time.perf_counter() - started
 
     layout = ParamLayout.for_spec(net)
@@ -93,10 +99,10 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
         # start, for as many epochs as early stopping chose. Validation scores and the
         # intervals stay those of the first model, on rows it did not train on.
         whole = ends - starts < T + K
-        x_all, y_all, e_all = inputs(np.where(whole, starts + 1, starts + T), ends - K, validation=False)
-        final = run_training(net, replace(train, epochs=result.best_epoch, patience=0), initial, x_all, y_all,
-                             on_epoch=on_epoch, extra_train=e_all, final=True)
-        refit_windows = len(x_all)
+        all_set = windows(np.where(whole, starts + 1, starts + T), ends - K)
+        final = run_training(net, replace(train, epochs=result.best_epoch, patience=0), initial, all_set, None,
+                             on_epoch=on_epoch, final=True)
+        refit_windows = len(all_set)
         seconds = time.perf_counter() - started
         first_params, params = params, {name: view.copy() for name, view in layout.views(final.params).items()}
     else:
@@ -104,9 +110,9 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
     metrics: dict[str, Any] = {
         "padded_series": int((padded & (train_ends - starts > K)).sum()),
         "unvalidated_series": int((~validated).sum()) if window.val_fraction > 0 else 0,
-        "train_windows": int(len(x_train)),
+        "train_windows": int(len(train_set)),
         "refit_windows": int(refit_windows),
-        "val_windows": int(0 if x_val is None else len(x_val)),
+        "val_windows": int(0 if val_set is None else len(val_set)),
         "epochs_run": len(result.history),
         "best_epoch": result.best_epoch,
         "stopped_early": result.stopped_early,
@@ -116,14 +122,19 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
         "filled_values": series.filled,
     }
     intervals = None
-    if x_val is not None and y_val is not None and e_val is not None and len(x_val):
+    if val_set is not None and len(val_set):
         from rnncast.intervals import calibrate_levels
         from rnncast.model import predict
 
-        val_pred = predict(net, first_params, x_val, e_val).astype(np.float64)  # (W, K), re-centred
-        _check_converged(val_pred, y_val, train)
-        intervals = calibrate_levels((y_val - val_pred) / val_vol[:, None])
-        metrics.update(validation_scores(val_pred, y_val, val_anchor, val_history, stats, val_series,
+        # Intervals and scores from every validation window, or a fixed sample of
+        # CALIBRATION_WINDOWS of them on a panel with more: memory stays bounded.
+        val = val_set.detailed(_sample(len(val_set), CALIBRATION_WINDOWS, [train.seed, 2]))
+        if len(val_set) > CALIBRATION_WINDOWS:
+            metrics["calibration_windows"] = CALIBRATION_WINDOWS
+        val_pred = predict(net, first_params, val["x"], val["extra"]).astype(np.float64)  # (W, K), re-centred
+        _check_converged(val_pred, val["y"], train)
+        intervals = calibrate_levels((val["y"] - val_pred) / val["volatility"][:, None])
+        metrics.update(validation_scores(val_pred, val["y"], val["anchor"], val["history"], stats, val["series"],
                                          season_length(series.freq)))
     last = series.times[series.offsets[1:] - 1]
     return Model(

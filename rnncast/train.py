@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rnncast.batches import WindowSet
 from rnncast.config import NetSpec, TrainSpec
 from rnncast.errors import TrainingError
 from rnncast.model import ParamLayout, Workspace, loss_and_grad, loss_and_gradient, predict
@@ -125,13 +126,33 @@ def evaluate_loss(spec: NetSpec, params: np.ndarray, x: np.ndarray, y: np.ndarra
     return loss_and_gradient(loss, pred, y, huber_delta)[0]
 
 
+@dataclass(frozen=True, eq=False)
+class _Arrays:
+    """Windows already materialised (N, T, I), (N, K), (N, E) or None, batched as a WindowSet is."""
+
+    x: np.ndarray
+    y: np.ndarray | None
+    extra: np.ndarray | None
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def batch(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        assert self.y is not None, "materialised windows need their targets"
+        return self.x[idx], self.y[idx], None if self.extra is None else self.extra[idx]
+
+
 def train(spec: NetSpec, tspec: TrainSpec, params: np.ndarray,
-          x_train: np.ndarray, y_train: np.ndarray,
+          x_train: np.ndarray | WindowSet, y_train: np.ndarray | None,
           x_val: np.ndarray | None = None, y_val: np.ndarray | None = None,
           on_epoch: Callable[[EpochReport], None] | None = None,
           extra_train: np.ndarray | None = None, extra_val: np.ndarray | None = None,
           final: bool = False) -> TrainResult:
     """Train from `params` (flat, not modified) on windows (N, T, I) -> (N, K).
+
+    x_train is the windows' inputs, or a WindowSet (rnncast.batches) that builds each
+    batch's inputs, targets and extras when it is trained on (then y_train and
+    extra_train are None): memory for the data, not for every window.
 
     extra_train, extra_val (N, E): the head's extra inputs per window, when spec.head_extra > 0.
 
@@ -139,7 +160,8 @@ def train(spec: NetSpec, tspec: TrainSpec, params: np.ndarray,
     bit for bit on the same machine. With validation windows, keeps the parameters of the
     best validation epoch and stops after `patience` epochs without improvement.
     """
-    if len(x_train) == 0:
+    source = x_train if isinstance(x_train, WindowSet) else _Arrays(x_train, y_train, extra_train)
+    if len(source) == 0:
         raise TrainingError("no training windows: the series are too short for --lookback + --horizon")
     rng = np.random.default_rng(tspec.seed)
     step = TrainStep(spec, tspec, params.copy(), rng)
@@ -147,7 +169,7 @@ def train(spec: NetSpec, tspec: TrainSpec, params: np.ndarray,
     result = TrainResult(params=step.params.copy())
     best = np.inf
     since_best = 0
-    n = len(x_train)
+    n = len(source)
     # An epoch is at most windows_per_epoch windows sampled afresh, and early stopping
     # reads a fixed sample of as many validation windows: the work per epoch does not grow
     # with the panel. Fewer windows than that: every one, as before.
@@ -162,9 +184,9 @@ def train(spec: NetSpec, tspec: TrainSpec, params: np.ndarray,
         total = 0.0
         for start in range(0, len(order), tspec.batch_size):
             idx = order[start : start + tspec.batch_size]
-            x = np.ascontiguousarray(x_train[idx].transpose(1, 0, 2))  # (T, B, I)
-            extra = None if extra_train is None else extra_train[idx]
-            total += step(x, y_train[idx], extra) * len(idx)
+            inputs, y, extra = source.batch(idx)
+            x = np.ascontiguousarray(inputs.transpose(1, 0, 2))  # (T, B, I)
+            total += step(x, y, extra) * len(idx)
         train_loss = total / len(order)
         if not np.all(np.isfinite(step.params)):
             raise TrainingError(f"training diverged (non-finite weights in epoch {epoch}); try a smaller --lr")

@@ -262,7 +262,8 @@ def _gather(values: np.ndarray, offsets: np.ndarray, t: np.ndarray, series: np.n
 
     Rows before a window's series starts are that series' first row (edge padding).
     """
-    data = values.astype(np.float32)
+    # Per batch this must not copy all the data: float32 values are used as they are.
+    data = values if values.dtype == np.float32 else values.astype(np.float32)
     if not len(t):  # no windows (and maybe fewer rows than one window's views need)
         return np.empty((0, lookback, data.shape[1]), np.float32), np.empty((0, horizon), np.float32)
     start = offsets[:-1][series]
