@@ -221,7 +221,7 @@ def test_unusable_files(tmp_path: Path, content: bytes, message: str) -> None:
 def test_missing_file_and_folder(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"nothere\.csv: file not found"):
         read_series(tmp_path / "nothere.csv")
-    with pytest.raises(DataError, match="is a folder"):
+    with pytest.raises(DataError, match="no Parquet or CSV files there"):  # a folder is data, when it holds some
         read_series(tmp_path)
 
 

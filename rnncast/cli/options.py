@@ -33,7 +33,8 @@ _SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
 # ------------------------------------------------------------------ reading the data
 
 Data = Annotated[str, typer.Argument(
-    metavar="DATA", help="CSV (.csv, .csv.gz) or Parquet file; '-' reads CSV from stdin.", show_default=False)]
+    metavar="DATA", help="CSV (.csv, .csv.gz) or Parquet file, or a folder or glob of them (hive-partitioned "
+    "folders too); '-' reads CSV from stdin.", show_default=False)]
 Target = Annotated[Optional[str], typer.Option(
     metavar="NAME", help="Column to forecast. Default: the only numeric column left.", show_default=False)]
 TimeCol = Annotated[Optional[str], typer.Option(
@@ -179,7 +180,10 @@ def default_output(data: str) -> Path:
     """The data file's stem + .rnncast, in the current folder ("model.rnncast" for stdin)."""
     if data == "-":
         return Path("model.rnncast")
-    name = Path(data).name
+    path = Path(data)
+    while any(c in path.name for c in "*?[") and path.name:  # a glob: the folder it looks in
+        path = path.parent
+    name = path.name
     if name.lower().endswith(".gz"):
         name = name[:-3]
     for suffix in _SUFFIXES:

@@ -16,7 +16,8 @@ import numpy as np
 
 from rnncast.errors import DataError
 from rnncast.io.columns import series_codes, to_float
-from rnncast.io.sources import Table, is_text, load_table, read_bytes
+from rnncast.io.folder import open_table
+from rnncast.io.sources import Table, is_text
 from rnncast.io.times import format_tick, parse_times, reject_duplicates
 
 
@@ -102,8 +103,7 @@ def read_future(source: str | os.PathLike[str], *, time_col: str, id_col: str | 
     columns; other columns (the target too) are ignored. Rows of ids not in `ids` are
     ignored.
     """
-    raw, name, suffix = read_bytes(source, stdin)
-    table = load_table(raw, name, suffix)
+    table = open_table(source, stdin)
     for column, role in [(time_col, "time"), (id_col, "id"), *[(k, "known") for k in known]]:
         if column is not None and column not in table.columns:
             raise DataError(f"{table.name}: the model's {role} column {column!r} is not in the file of future "

@@ -15,8 +15,8 @@ from rnncast.errors import ConfigError, DataError
 from rnncast.io.cadence import infer_frequency, normalise_freq
 from rnncast.io.columns import pick_columns, reject_inf, series_codes, to_float
 from rnncast.io.covariates import FutureRows, future_rows, split_future, static_values
+from rnncast.io.folder import open_table
 from rnncast.io.grid import fill_missing, regular_grid
-from rnncast.io.sources import load_table, read_bytes
 from rnncast.io.times import parse_times, reject_duplicates
 
 
@@ -102,7 +102,8 @@ def read_series(
     known: Sequence[str] = (),
     static: Sequence[str] = (),
 ) -> SeriesSet:
-    """Read a CSV, CSV.gz or Parquet file ("-": CSV from `stdin`, default sys.stdin.buffer).
+    """Read a CSV, CSV.gz or Parquet file ("-": CSV from `stdin`, default sys.stdin.buffer), or a
+    folder or glob of them (rnncast.io.folder: hive-partitioned folders add their keys as columns).
 
     The format is recognised by content (Parquet and gzip magic bytes), the encoding is
     UTF-8 (BOM or not) with a Latin-1 fallback, the separator comma, semicolon or tab.
@@ -130,8 +131,7 @@ def read_series(
     if fill not in FILLS:
         raise ConfigError(f"--fill must be one of {', '.join(FILLS)}, got {fill!r}")
     features = (features,) if isinstance(features, str) else tuple(features)
-    raw, name, suffix = read_bytes(source, stdin)
-    table = load_table(raw, name, suffix)
+    table = open_table(source, stdin)
     known, static = tuple(known), tuple(static)
     roles = pick_columns(table, target=target, time_col=time_col, id_col=id_col, features=features,
                          for_model=for_model, known=known, static=static)
