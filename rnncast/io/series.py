@@ -83,7 +83,7 @@ class SeriesSet:
         """"sha256:..." of the values, series bounds, times and ids: which data a model was fitted on."""
         digest = hashlib.sha256()
         for part in (self.values, self.offsets, self.times.view(np.int64)):
-            digest.update(np.ascontiguousarray(part).tobytes())
+            digest.update(np.ascontiguousarray(part).data)  # the buffer, not a copy of it
         digest.update("\x1f".join(self.ids).encode())
         return "sha256:" + digest.hexdigest()
 
@@ -147,15 +147,18 @@ def read_series(
     step = np.diff(codes)
     if not ((step > 0) | ((step == 0) & (np.diff(ticks) >= 0))).all():
         order = np.lexsort((ticks, codes))  # stable: by series, then time
-    codes, ticks, values = codes[order], ticks[order], values[order]
+        codes, ticks, values = codes[order], ticks[order], values[order]  # no copies when already in order
+    del step
     offsets = np.zeros(len(ids) + 1, dtype=np.int64)
     np.cumsum(np.bincount(codes, minlength=len(ids)), out=offsets[1:])
     reject_duplicates(table, ticks, codes, order, ids, roles.id_col)
     # Rows after a series' last observed target are its future (known columns' values
     # at the forecast steps), never history to fill.
-    ahead = split_future(values[:, 0], offsets, ids, table.name)
     future = None
-    if ahead.any():
+    # Only a series whose last row has no target has a future (checked first: the test is cheap).
+    ahead = split_future(values[:, 0], offsets, ids, table.name) if np.isnan(values[offsets[1:] - 1, 0]).any() \
+        else None
+    if ahead is not None and ahead.any():
         future = future_rows(ticks[ahead], values[ahead][:, 1 + len(roles.features):], codes[ahead],
                              np.array([table.row_number(int(r)) for r in order[ahead]], dtype=np.int64),
                              len(ids), table.name, tz)
