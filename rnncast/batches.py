@@ -24,8 +24,8 @@ class WindowSet:
     scaled32: np.ndarray  # the same as float32, what the network reads (made once, not per batch)
     offsets: np.ndarray
     times: np.ndarray  # (N,) datetime64[ns]
-    t: np.ndarray  # (W,) int64
-    series: np.ndarray  # (W,) int64
+    t: np.ndarray  # (W,) int32 (int64 beyond 2**31 rows)
+    series: np.ndarray  # (W,) as t
     window: WindowSpec  # resolved
     calendar: tuple[str, ...]
     known_at: int | None  # first known column of `scaled`; None: none
@@ -66,8 +66,12 @@ def window_set(scaled: np.ndarray, scaled32: np.ndarray, offsets: np.ndarray, ti
                last: np.ndarray, window: WindowSpec, calendar: tuple[str, ...], known_at: int | None,
                static: np.ndarray) -> WindowSet:
     """The windows whose first target row runs over first[s]..last[s] (inclusive) in series s."""
-    from rnncast.windows import _ranges
-
     first = np.asarray(first, dtype=np.int64)
-    t, series = _ranges(first, np.asarray(last, dtype=np.int64) - first + 1)
+    counts = np.maximum(np.asarray(last, dtype=np.int64) - first + 1, 0)
+    # int32 where rows and windows allow (16 -> 8 bytes a window: 43 million windows of a
+    # 100,000-series panel are 350 MB less), built without int64 temporaries of W entries.
+    kind = np.int32 if max(len(scaled), int(counts.sum())) < 2**31 - 1 else np.int64
+    series = np.repeat(np.arange(len(counts), dtype=kind), counts)
+    t = np.repeat((first - (np.cumsum(counts) - counts)).astype(kind), counts)
+    t += np.arange(len(t), dtype=kind)
     return WindowSet(scaled, scaled32, offsets, times, t, series, window, calendar, known_at, static)

@@ -89,6 +89,7 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
     started = time.perf_counter()
     initial = init_params(net, np.random.default_rng(train.seed))
     result = run_training(net, train, initial, train_set, None, x_val, y_val, on_epoch=on_epoch, extra_val=e_val)
+    train_count = len(train_set)
     seconds = time.perf_counter() - started
 
     layout = ParamLayout.for_spec(net)
@@ -99,6 +100,7 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
         # start, for as many epochs as early stopping chose. Validation scores and the
         # intervals stay those of the first model, on rows it did not train on.
         whole = ends - starts < T + K
+        del train_set  # the refit's windows replace them
         all_set = windows(np.where(whole, starts + 1, starts + T), ends - K)
         final = run_training(net, replace(train, epochs=result.best_epoch, patience=0), initial, all_set, None,
                              on_epoch=on_epoch, final=True)
@@ -110,7 +112,7 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
     metrics: dict[str, Any] = {
         "padded_series": int((padded & (train_ends - starts > K)).sum()),
         "unvalidated_series": int((~validated).sum()) if window.val_fraction > 0 else 0,
-        "train_windows": int(len(train_set)),
+        "train_windows": int(train_count),
         "refit_windows": int(refit_windows),
         "val_windows": int(0 if val_set is None else len(val_set)),
         "epochs_run": len(result.history),
