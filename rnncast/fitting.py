@@ -43,7 +43,7 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
     from rnncast.params import ParamLayout, init_params
     from rnncast.statics import encode, fit_statics
     from rnncast.train import train as run_training
-    from rnncast.windows import fit_scaler, last_windows, scale, spare_split
+    from rnncast.windows import fit_scaler, last_windows, scale, scale32, spare_split
 
     window = window.resolved(series.freq)
     if window.holidays:
@@ -55,13 +55,15 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
     train_ends, validated = spare_split(series.offsets, window.val_fraction, T, K)
     stats = fit_scaler(window.scaler, series.values, series.offsets, train_ends, ids=series.ids,
                        columns=series.columns)
-    scaled = scale(series.values, series.offsets, stats)
+    scaled32 = scale32(series.values, series.offsets, stats)  # what the network reads
+    # Known columns at the forecast steps are read in float64, as the network's inputs were
+    # before windows were built per batch; without them no float64 copy is kept.
+    scaled = scale(series.values, series.offsets, stats) if series.known else scaled32
     starts, ends = series.offsets[:-1], series.offsets[1:]
     static = fit_statics(series.statics)
     static_values = encode(static, series.statics, series.ids)  # (S, D)
     known_at = 1 + len(series.features)  # the known columns, after the features
 
-    scaled32 = scaled.astype(np.float32)  # what the network reads, made once
 
     def windows(first: np.ndarray, last: np.ndarray) -> WindowSet:
         return window_set(scaled, scaled32, series.offsets, series.times, first, last, window, cycles,

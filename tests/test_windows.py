@@ -212,3 +212,15 @@ def test_last_windows_are_each_series_tail() -> None:
         np.testing.assert_array_equal(tails[s], values[offsets[s + 1] - 4 : offsets[s + 1]].astype(np.float32))
     with pytest.raises(DataError, match="series 'b' has 6 rows"):
         last_windows(values, offsets, 7, ids=("a", "b", "c"))
+
+
+@pytest.mark.parametrize("rows", [1, 7, 100, 1 << 20])
+def test_scale32_in_blocks_is_scale_in_float32(rows: int) -> None:
+    from rnncast.windows import scale32
+
+    rng = np.random.default_rng(0)
+    offsets = np.concatenate([[0], np.cumsum(rng.integers(1, 50, 300))])
+    values = rng.normal(size=(offsets[-1], 2)) * 100
+    stats = fit_scaler("standard", values, offsets, offsets[1:])
+    expected = scale(values, offsets, stats).astype(np.float32)
+    np.testing.assert_array_equal(scale32(values, offsets, stats, rows), expected)
