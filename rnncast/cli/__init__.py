@@ -9,6 +9,7 @@ early (a pipe); 143 terminated.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from rnncast.cli.commands import app
@@ -22,6 +23,10 @@ def main() -> None:
     """The `rnncast` console script and `python -m rnncast`."""
     guard_standard_streams()
     stop_cleanly_on_sigterm()
+    # Arrow's default allocator keeps freed memory for reuse: reading 30,000 series x 500
+    # rows peaked at 1,609 MiB with it, 1,282 MiB with the system allocator. Read when
+    # pyarrow is first imported, so set here, before any command; a user's choice stands.
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     try:
         app(prog_name="rnncast")
     except RnncastError as exc:  # outside any command, e.g. `rnncast --help >&-`
