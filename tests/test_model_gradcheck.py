@@ -6,6 +6,8 @@ relative error |a - n| / max(|a| + |n|, 1e-12) on every parameter tensor.
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pytest
 
@@ -59,7 +61,9 @@ def _check(spec: NetSpec, loss: str, batch: int, steps: int, seed: int, dropout_
 @pytest.mark.parametrize("loss", ["mse", "mae", "huber"])
 def test_training_loss_gradient_matches_finite_differences(cell: str, loss: str) -> None:
     spec = NetSpec(cell=cell, inputs=2, hidden=3, layers=2, horizon=2)
-    _check(spec, loss, batch=3, steps=4, seed=hash((cell, loss)) % 1000)
+    # crc32, not hash(): str hashes change with PYTHONHASHSEED, so CI drew other data every run
+    # (and 3 seeds in 1,000 put a central difference's truncation error just above 1e-5).
+    _check(spec, loss, batch=3, steps=4, seed=zlib.crc32(f"{cell}-{loss}".encode()) % 1000)
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
