@@ -36,6 +36,7 @@ def model_columns(model: Model) -> ReadSpec:
 def stored_inputs(model: Model, steps: int, future_file: str | os.PathLike[str] | None = None,
                   notes: list[str] | None = None, stdin: IO[bytes] | None = None) -> ForecastInputs:
     """From the history stored in the model (known values, if any, from `future_file`)."""
+    _note_unused_future(model, future_file, notes)
     future = None
     if future_file is not None and model.known:
         future = _read_future(model, future_file, model.ids, stdin)
@@ -51,6 +52,7 @@ def data_inputs(model: Model, series: SeriesSet, steps: int, future_file: str | 
     from rnncast.statics import encode
     from rnncast.windows import fit_scaler, last_windows
 
+    _note_unused_future(model, future_file, notes)
     series = with_holidays(series, model.window.holidays)
     T = model.lookback
     # float64, as the stored history: float32 would turn values beyond 3.4e38 into inf.
@@ -78,12 +80,16 @@ def data_inputs(model: Model, series: SeriesSet, steps: int, future_file: str | 
     return ForecastInputs(series.ids, history, stats, future, known, static)
 
 
+def _note_unused_future(model: Model, future_file: str | os.PathLike[str] | None, notes: list[str] | None) -> None:
+    if future_file is not None and not model.known and notes is not None:
+        notes.append(f"{future_file} ignored: the model reads no known columns")
+
+
 def _read_future(model: Model, path: str | os.PathLike[str], ids: tuple[str, ...], stdin: IO[bytes] | None):
     from rnncast.io.covariates import read_future
 
-    future = read_future(path, time_col=model.time_col, id_col=model.id_col, known=model.known, ids=ids,
-                         target=model.target, stdin=stdin)
-    return future
+    return read_future(path, time_col=model.time_col, id_col=model.id_col, known=model.known, ids=ids,
+                       target=model.target, stdin=stdin)
 
 
 def _known_future(model: Model, future, ids: tuple[str, ...], expected: np.ndarray, steps: int,

@@ -159,3 +159,13 @@ def test_plot_takes_the_future_too(fitted) -> None:
     bare = run("plot", model, "-o", folder / "bare.svg")
     assert bare.exit_code == 2 and "no value of known column 'promo'" in bare.stderr
     assert not (folder / "bare.svg").exists()
+
+
+def test_future_given_to_a_model_without_known_columns_is_noted(fitted, tmp_path: Path) -> None:
+    folder, _, _, _ = fitted
+    history = folder / "history.csv"
+    plain = run("fit", history, *FIT, "-o", tmp_path / "plain.rnncast", "--quiet")
+    assert plain.exit_code == 0, plain.stderr
+    result = run("predict", tmp_path / "plain.rnncast", "--future", folder / "future.csv")
+    assert result.exit_code == 0
+    assert "future.csv ignored: the model reads no known columns" in result.stderr
