@@ -55,6 +55,15 @@ def save_model(path: str | os.PathLike[str], header: dict[str, Any], arrays: Map
     bools, None) or an array of an unsupported dtype (object, structured) is a programming
     error and raises TypeError.
     """
+    atomic_write(path, _encoded(header, arrays), error=ModelFileError, what="the model")
+
+
+def encode(header: dict[str, Any], arrays: Mapping[str, np.ndarray]) -> bytes:
+    """The bytes save_model would write: to send a model to another process (decode reads them)."""
+    return b"".join(bytes(chunk) for chunk in _encoded(header, arrays))
+
+
+def _encoded(header: dict[str, Any], arrays: Mapping[str, np.ndarray]) -> Iterator[bytes | memoryview]:
     if not isinstance(header, dict):
         raise TypeError(f"the model header must be a dict, got {type(header).__name__}")
     prepared = [(name, _little_endian(name, array)) for name, array in arrays.items()]
@@ -71,8 +80,7 @@ def save_model(path: str | os.PathLike[str], header: dict[str, Any], arrays: Map
         )
     except (TypeError, ValueError) as exc:
         raise TypeError(f"the model header is not JSON-serialisable: {exc}") from exc
-    header_bytes = text.encode("utf-8")
-    atomic_write(path, _chunks(header_bytes, prepared), error=ModelFileError, what="the model")
+    return _chunks(text.encode("utf-8"), prepared)
 
 
 def load_model(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -83,7 +91,13 @@ def load_model(path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict[str, 
     corrupt, written by a newer rnncast, malformed) raises ModelFileError naming it.
     """
     target = Path(path)
-    data = _read(target)
+    return decode(_read(target), target)
+
+
+def decode(data: bytes, target: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """load_model on bytes (encode's, or a file's): messages name `target`."""
+    if data[: len(MAGIC)] != MAGIC:
+        raise ModelFileError(_not_a_model(target, data[: len(MAGIC)]))
     if len(data) < _PREAMBLE.size:
         raise ModelFileError(f"{target} is truncated ({len(data)} bytes): fit it again or restore a backup")
     _, version, header_len = _PREAMBLE.unpack_from(data)

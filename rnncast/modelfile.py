@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,25 @@ def save_model(model: Model, path: str | os.PathLike[str]) -> None:
     """Write the model to one file, atomically."""
     from rnncast.format import save_model as save_file
 
+    save_file(path, *model_parts(model))
+
+
+def model_bytes(model: Model) -> bytes:
+    """The file save_model writes, as bytes (to send to another process)."""
+    from rnncast.format import encode
+
+    return encode(*model_parts(model))
+
+
+def model_from_bytes(data: bytes, name: str = "model") -> Model:
+    """load_model on model_bytes' bytes."""
+    from rnncast.format import decode
+
+    return model_from_parts(*decode(data, Path(name)), name)
+
+
+def model_parts(model: Model) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The file's header and named arrays."""
     header = {
         "kind": MODEL_KIND,
         "rnncast_version": model.version,
@@ -58,15 +78,20 @@ def save_model(model: Model, path: str | os.PathLike[str]) -> None:
         arrays["intervals/offsets"] = model.intervals
     if model.static_values is not None:
         arrays["static/values"] = model.static_values
-    save_file(path, header, arrays)
+    return header, arrays
 
 
 def load_model(path: str | os.PathLike[str]) -> Model:
     """Read a model file written by `save_model`, or ModelFileError saying why it cannot be used."""
     from rnncast.format import load_model as load_file
+
+    return model_from_parts(*load_file(path), path)
+
+
+def model_from_parts(header: dict[str, Any], arrays: dict[str, np.ndarray], path: str | os.PathLike[str]) -> Model:
+    """The Model of a file's header and arrays, or ModelFileError naming `path`."""
     from rnncast.params import ParamLayout
 
-    header, arrays = load_file(path)
     try:
         if header.get("kind") != MODEL_KIND:
             raise KeyError("kind")

@@ -355,3 +355,24 @@ def test_unsupported_inputs_are_programming_errors(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="JSON"):
         fmt.save_model(tmp_path / "m", {"loss": float("nan")}, {})
     assert not (tmp_path / "m").exists()
+
+
+def test_model_bytes_round_trip_and_damage(tmp_path):
+    """A model sent as bytes (to a Dask worker) loads as the file does; damaged bytes are refused."""
+    from helpers import daily_csv, fit_tiny
+    from rnncast.errors import ModelFileError as Refused
+    from rnncast.modelfile import load_model, model_bytes, model_from_bytes, save_model
+
+    fit_tiny(daily_csv(tmp_path / "d.csv"), tmp_path / "m.rnncast")
+    model = load_model(tmp_path / "m.rnncast")
+    save_model(model, tmp_path / "m.rnncast")
+    data = model_bytes(model)
+    assert data == (tmp_path / "m.rnncast").read_bytes()
+    again = model_from_bytes(data, "sent")
+    assert again.ids == load_model(tmp_path / "m.rnncast").ids
+    for name, weights in model.params.items():
+        assert (again.params[name] == weights).all()
+    damaged = bytearray(data)
+    damaged[len(data) // 2] ^= 1
+    with pytest.raises(Refused, match="sent is corrupt"):
+        model_from_bytes(bytes(damaged), "sent")
