@@ -194,6 +194,11 @@ def _chunks(header_bytes: bytes, prepared: list[tuple[str, np.ndarray]]) -> Iter
     yield digest.digest()
 
 
+def read_model_bytes(path: str | os.PathLike[str]) -> bytes:
+    """A model file's bytes, unchecked (decode checks them), or ModelFileError when it cannot be read."""
+    return _read(Path(path))
+
+
 def _read(target: Path) -> bytes:
     try:
         with open(target, "rb") as f:

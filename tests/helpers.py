@@ -97,3 +97,31 @@ def split(panel: pd.DataFrame, tmp_path: Path) -> tuple[Path, Path, pd.DataFrame
     with_future = pd.concat([history, actual.assign(sales=np.nan)]).sort_values(["store", "date"])
     with_future.to_csv(tmp_path / "with_future.csv", index=False)
     return tmp_path / "history.csv", tmp_path / "with_future.csv", actual
+
+
+# ------------------------------------------------------------------ partitioned folders
+
+PANEL_FIT = ["--id-col", "store", "--target", "sales", *TINY, "--quiet"]
+
+
+def partitioned_panel(folder: Path, parts: int = 4, stores: int = 3, rows: int = 60) -> pd.DataFrame:
+    """A hive-partitioned Parquet folder (region=r0/part-0.parquet, ...) of whole stores; returns all rows."""
+    rng = np.random.default_rng(parts)
+    frames = []
+    for p in range(parts):
+        t = np.arange(rows)
+        part = pd.concat([pd.DataFrame({
+            "date": pd.date_range("2024-01-01", periods=rows, freq="D"), "store": f"p{p}s{s}",
+            "sales": 50 + 10 * np.sin(2 * np.pi * t / 7 + s) + rng.normal(0, 1, rows) + 5 * p}) for s in range(stores)])
+        target = folder / f"region=r{p % 2}" / f"part-{p}.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        part.to_parquet(target, index=False)
+        frames.append(part.assign(region=f"r{p % 2}"))
+    return pd.concat(frames, ignore_index=True)
+
+
+def read_folder(folder: Path) -> pd.DataFrame:
+    """Every Parquet file under `folder`, rows sorted by every column but the numbers."""
+    frame = pd.concat([pd.read_parquet(f) for f in sorted(folder.rglob("*.parquet"))], ignore_index=True)
+    keys = [c for c in ("store", "series", "fold", "method", "timestamp") if c in frame]
+    return frame.sort_values(keys).reset_index(drop=True)

@@ -9,6 +9,7 @@ or pyarrow unless it reads new data or writes Parquet).
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -61,6 +62,7 @@ from rnncast.cli.options import (
     RefitAll,
     Report,
     ScalerOption,
+    Scheduler,
     Season,
     Seed,
     SeriesIds,
@@ -220,6 +222,7 @@ def predict(
     output: ForecastOutput = None,
     level: Levels = None,
     adapt: Adapt = True,
+    scheduler: Scheduler = None,
 ) -> None:
     """Forecast the next steps of every series and write them to stdout (or --output).
 
@@ -236,8 +239,12 @@ def predict(
       rnncast predict sales.rnncast --future promo_plan.csv
       rnncast predict sales.rnncast --format parquet -o forecast.parquet
       rnncast predict prices.rnncast --level 80 --level 95
+      rnncast predict sales.rnncast --data panel/ -o forecasts/ --scheduler local:2
     """
     with streams.handled(ctx):
+        if _by_file(data, output, scheduler, "--data"):
+            _predict_by_file(model, data, output, horizon, level, adapt, scheduler, fmt)
+            return
         to_stdout = output is None or str(output) == "-"
         if fmt == "parquet" and to_stdout and streams.stdout_is_terminal():
             raise ConfigError("Parquet is binary and stdout is a terminal; use --output FILE (or redirect stdout)")
@@ -262,6 +269,41 @@ def predict(
         else:
             assert output is not None
             api.write_forecast(table, fmt, output, tz=loaded.tz)
+
+
+def _by_file(data: str | None, output: object, scheduler: str | None, flag: str) -> bool:
+    """Whether a command works file by file: a folder or glob of data written to a folder (-o), or on Dask."""
+    from rnncast.io.folder import is_collection
+
+    collection = data is not None and is_collection(data)
+    if scheduler is not None and not (collection and output is not None):
+        raise ConfigError(f"--scheduler works file by file: give a folder or glob of data as {flag} and a folder "
+                          "as -o for the outputs")
+    return collection and output is not None
+
+
+def _predict_by_file(model: Path | None, data: str | None, output: Path | None, horizon: int | None,
+                     level: list[int] | None, adapt: bool, scheduler: str | None, fmt: str) -> None:
+    from contextlib import nullcontext
+
+    from rnncast.partition_tasks import forecast_folder
+
+    if fmt == "json":  # csv is the default, so it cannot tell a choice from no choice
+        raise ConfigError("with a folder as -o, forecasts are written as Parquet files; leave out --format json")
+    if model is None:
+        model = find_model()
+        streams.say(f"using model {model}")
+    assert data is not None and output is not None
+    with (nullcontext(None) if scheduler is None else _scheduler(scheduler)) as mapper:
+        done = forecast_folder(model, data, output, horizon=horizon, levels=level or (), adapt=adapt,
+                               map_tasks=mapper, on_done=render.partition_progress("predict"))
+    streams.say(render.partitions_summary("predict", done, output))
+
+
+def _scheduler(address: str):
+    from rnncast.cluster import scheduler
+
+    return scheduler(address)
 
 
 @app.command(cls=HelpCommand)

@@ -117,7 +117,13 @@ PredictHorizon = Annotated[Optional[int], typer.Option(
     show_default=False)]
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 ForecastOutput = Annotated[Optional[Path], typer.Option(
-    "--output", "-o", help="Write here (atomically) instead of stdout.", show_default=False)]
+    "--output", "-o", help="Write here (atomically) instead of stdout. With a folder or glob as --data, a folder: "
+    "one Parquet file per input file, at the same relative path; a rerun redoes only the files missing or out "
+    "of date.", show_default=False)]
+Scheduler = Annotated[Optional[str], typer.Option(
+    metavar="ADDRESS", help="Run the work file by file on Dask: local:N (N worker processes on this machine, "
+    "started and stopped by rnncast) or tcp://HOST:PORT (a running cluster whose workers see the same files). "
+    "Needs pip install 'rnncast[dask]'.", show_default=False)]
 Levels = Annotated[Optional[list[int]], typer.Option(
     "--level", metavar="PERCENT", help="Add a prediction interval at this level (1-99; repeat for several): "
     "columns lower_PERCENT, upper_PERCENT.", show_default=False)]
@@ -161,7 +167,9 @@ BacktestAdapt = Annotated[bool, typer.Option(
     "the fit, as predict --data does.")]
 BacktestJson = Annotated[bool, typer.Option("--json", help="Print every fold's numbers as JSON on stdout.")]
 Report = Annotated[Optional[Path], typer.Option(
-    "--output", "-o", help="Also write every fold's numbers as JSON to this file.", show_default=False)]
+    "--output", "-o", help="Also write every fold's numbers as JSON to this file. With a folder or glob as "
+    "DATA, a folder: each input file's rows as a Parquet file at the same relative path, and the settings, "
+    "summary and notes in _summary.json.", show_default=False)]
 
 
 def read_spec(target: str | None, time_col: str | None, id_col: str | None, features: list[str] | None,

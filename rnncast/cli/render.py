@@ -255,3 +255,26 @@ def rich_info(info: dict[str, Any], title: str) -> None:
         else:
             table.add_row(key, _plain_value(value))
     console().print(table, markup=False, highlight=False)
+
+
+def partition_progress(command: str, every: float = 1.0) -> Any:
+    """on_done for a command working file by file: a line at most every `every` seconds, and the last."""
+    import time
+
+    last = [0.0]
+
+    def on_done(done: Any, count: int, total: int) -> None:
+        now = time.monotonic()
+        if count == total or now - last[0] >= every:
+            last[0] = now
+            say(f"{command}: {count:,}/{total:,} files done ({done.partition.name})")
+
+    return on_done
+
+
+def partitions_summary(command: str, done: list[Any], output: Any) -> str:
+    """One line: how many files were written, how many were current already, how many series."""
+    skipped = sum(d.skipped for d in done)
+    series = sum(len(d.ids) for d in done)
+    kept = f" ({skipped:,} of them current already, kept)" if skipped else ""
+    return f"{command}: {series:,} series in {len(done):,} files under {output}{kept}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import glob
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -58,14 +59,15 @@ def files_of(source: str | os.PathLike[str]) -> list[Path]:
     return data
 
 
-def load_collection(source: str | os.PathLike[str]) -> FolderTable:
-    """Every file of the folder or glob as one Table; a column missing from one file is a DataError naming it."""
+def load_collection(source: str | os.PathLike[str], files: Sequence[Path] | None = None) -> FolderTable:
+    """Every file of the folder or glob (or only `files`, some of them) as one Table; a column
+    missing from one file is a DataError naming it."""
     import pyarrow as pa
 
     name = os.fspath(source)
     base = Path(name) if os.path.isdir(name) else None
     parts = []
-    for path in files_of(source):
+    for path in files_of(source) if files is None else files:
         raw, part_name, suffix = read_bytes(path, None)
         table = load_table(raw, part_name, suffix)
         for key, value in _hive_keys(path, base).items():
@@ -91,7 +93,9 @@ def load_collection(source: str | os.PathLike[str]) -> FolderTable:
         return _concat([p.as_text(column) if p.as_text is not None else p.columns[column].cast(pa.string())
                         for p in parts])
 
-    return FolderTable(name, columns, row_number, as_text, all(p.decimal_comma for p in parts),
+    # One file of the folder (a partition read alone): messages name that file, not the folder.
+    shown = os.fspath(files[0]) if files is not None and len(files) == 1 else name
+    return FolderTable(shown, columns, row_number, as_text, all(p.decimal_comma for p in parts),
                        starts=starts, parts=tuple(parts))
 
 
@@ -117,9 +121,10 @@ def _concat(columns: list[pa.ChunkedArray]) -> pa.ChunkedArray:
     return pa.chunked_array([chunk for c in columns for chunk in c.chunks], type=columns[0].type)
 
 
-def open_table(source: str | os.PathLike[str], stdin: IO[bytes] | None = None) -> Table:
-    """A file ("-": stdin), a folder or a glob, as one Table."""
+def open_table(source: str | os.PathLike[str], stdin: IO[bytes] | None = None,
+               files: Sequence[Path] | None = None) -> Table:
+    """A file ("-": stdin), a folder or a glob (or only `files` of it, with their hive keys), as one Table."""
     if is_collection(source):
-        return load_collection(source)
+        return load_collection(source, files)
     raw, name, suffix = read_bytes(source, stdin)
     return load_table(raw, name, suffix)

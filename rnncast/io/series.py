@@ -6,6 +6,7 @@ import hashlib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import IO
 
 import numpy as np
@@ -101,6 +102,7 @@ def read_series(
     for_model: bool = False,
     known: Sequence[str] = (),
     static: Sequence[str] = (),
+    files: Sequence[os.PathLike[str]] | None = None,
 ) -> SeriesSet:
     """Read a CSV, CSV.gz or Parquet file ("-": CSV from `stdin`, default sys.stdin.buffer), or a
     folder or glob of them (rnncast.io.folder: hive-partitioned folders add their keys as columns).
@@ -124,14 +126,15 @@ def read_series(
 
     Rows after a series' last observed target are its future (SeriesSet.future), not gaps
     to fill: with `known` columns (read like features), their values at the forecast
-    steps. `static` columns are read once per series (SeriesSet.statics).
+    steps. `static` columns are read once per series (SeriesSet.statics). `files`: of a
+    folder or glob `source`, read only these (one partition), with their hive keys.
 
     Raises DataError (file or data unusable) or ConfigError (bad option), one line each.
     """
     if fill not in FILLS:
         raise ConfigError(f"--fill must be one of {', '.join(FILLS)}, got {fill!r}")
     features = (features,) if isinstance(features, str) else tuple(features)
-    table = open_table(source, stdin)
+    table = open_table(source, stdin, None if files is None else [Path(f) for f in files])
     known, static = tuple(known), tuple(static)
     roles = pick_columns(table, target=target, time_col=time_col, id_col=id_col, features=features,
                          for_model=for_model, known=known, static=static)

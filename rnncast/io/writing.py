@@ -28,6 +28,7 @@ def write_forecast(
     dest: IO[bytes] | str | os.PathLike[str],
     *,
     tz: str | None = None,
+    metadata: Mapping[str, str] | None = None,
 ) -> None:
     """Write equal-length columns, in the mapping's order, as CSV, JSON or Parquet.
 
@@ -39,7 +40,8 @@ def write_forecast(
     (all midnights), which stay plain dates.
 
     `dest` is a binary stream (written and flushed, not closed) or a path, which is
-    replaced atomically. An unwritable path raises ConfigError.
+    replaced atomically. An unwritable path raises ConfigError. `metadata`: key-value
+    pairs for the Parquet file's schema (what made it), ignored by the other formats.
     """
     fmt = fmt.lower()
     if fmt not in OUTPUT_FORMATS:
@@ -53,7 +55,7 @@ def write_forecast(
     elif fmt == "json":
         chunks = _json_chunks(columns, tz)
     else:
-        chunks = iter([_parquet_bytes(columns, tz)])
+        chunks = iter([_parquet_bytes(columns, tz, metadata)])
     if isinstance(dest, (str, os.PathLike)):
         atomic_write(dest, chunks, error=ConfigError, what="the forecast")
         return
@@ -157,7 +159,7 @@ def _utc_offsets(ticks: np.ndarray, tz: str) -> list[str]:
     return [texts[i] for i in inverse.ravel().tolist()]
 
 
-def _parquet_bytes(columns: dict[str, np.ndarray], tz: str | None) -> memoryview:
+def _parquet_bytes(columns: dict[str, np.ndarray], tz: str | None, metadata: Mapping[str, str] | None) -> memoryview:
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
@@ -175,5 +177,8 @@ def _parquet_bytes(columns: dict[str, np.ndarray], tz: str | None) -> memoryview
             array = pa.array(column)
         arrays.append(array)
     sink = pa.BufferOutputStream()
-    pq.write_table(pa.table(arrays, names=list(columns)), sink)
+    table = pa.table(arrays, names=list(columns))
+    if metadata:
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
+    pq.write_table(table, sink)
     return memoryview(sink.getvalue())

@@ -1,0 +1,121 @@
+"""predict and backtest file by file: a folder in, one Parquet output per input file; a rerun redoes what is missing."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import PANEL_FIT, partitioned_panel, read_folder, run
+
+
+@pytest.fixture()
+def fitted(tmp_path: Path) -> tuple[Path, Path, pd.DataFrame]:
+    frame = partitioned_panel(tmp_path / "panel")
+    assert run("fit", tmp_path / "panel", *PANEL_FIT, "-o", tmp_path / "m.rnncast").exit_code == 0
+    return tmp_path / "panel", tmp_path / "m.rnncast", frame
+
+
+def test_one_output_per_input_file_with_the_forecasts_of_the_whole_data(tmp_path: Path, fitted) -> None:
+    panel, model, frame = fitted
+    result = run("predict", model, "--data", panel, "-o", tmp_path / "out", "--level", "80")
+    assert result.exit_code == 0, result.stderr
+    assert "12 series in 4 files" in result.stderr
+    outputs = sorted(p.relative_to(tmp_path / "out") for p in (tmp_path / "out").rglob("*"))
+    assert sorted(str(p) for p in outputs if p.suffix) == sorted(f"region=r{p % 2}/part-{p}.parquet" for p in range(4))
+    frame.drop(columns="region").to_csv(tmp_path / "all.csv", index=False)
+    whole = run("predict", model, "--data", tmp_path / "all.csv", "--level", "80", "-f", "parquet",
+                "-o", tmp_path / "whole.parquet")
+    assert whole.exit_code == 0
+    expected = pd.read_parquet(tmp_path / "whole.parquet").sort_values(["store", "timestamp"]).reset_index(drop=True)
+    got = read_folder(tmp_path / "out")
+    assert list(got["store"]) == list(expected["store"]) and len(got) == 12 * 4
+    for column in ("forecast", "lower_80", "upper_80"):
+        np.testing.assert_allclose(got[column], expected[column], rtol=1e-5)
+    assert set(pd.read_parquet(tmp_path / "out" / "region=r1" / "part-1.parquet")["store"]) == {"p1s0", "p1s1", "p1s2"}
+
+
+def test_a_rerun_redoes_only_the_files_missing_or_out_of_date(tmp_path: Path, fitted) -> None:
+    panel, model, _ = fitted
+    out = tmp_path / "out"
+    assert run("predict", model, "--data", panel, "-o", out).exit_code == 0
+    files = {p: p.stat().st_mtime_ns for p in out.rglob("*.parquet")}
+    lost = out / "region=r0" / "part-2.parquet"
+    lost.unlink()  # as if the run had crashed before writing it
+    changed = panel / "region=r1" / "part-1.parquet"
+    os.utime(changed, ns=(changed.stat().st_atime_ns, changed.stat().st_mtime_ns + 10**9))
+    again = run("predict", model, "--data", panel, "-o", out)
+    assert again.exit_code == 0 and "2 of them current already, kept" in again.stderr
+    for path, stamp in files.items():
+        redone = path.stat().st_mtime_ns != stamp if path.exists() else True
+        assert redone == (path.name in ("part-1.parquet", "part-2.parquet")), path
+    with_levels = run("predict", model, "--data", panel, "-o", out, "--level", "95")  # other options: all redone
+    assert with_levels.exit_code == 0 and "current already" not in with_levels.stderr
+    assert all("lower_95" in pd.read_parquet(p).columns for p in out.rglob("*.parquet"))
+
+
+def test_a_series_in_two_files_is_refused_naming_both_and_their_outputs_removed(tmp_path: Path, fitted) -> None:
+    panel, model, _ = fitted
+    part = panel / "region=r0" / "part-0.parquet"
+    rows = pd.read_parquet(part)
+    moved = rows[(rows["store"] == "p0s1") & (rows["date"] >= "2024-02-01")]
+    rows.drop(moved.index).to_parquet(part, index=False)
+    other = panel / "region=r0" / "part-2.parquet"
+    pd.concat([pd.read_parquet(other), moved]).to_parquet(other, index=False)
+    result = run("predict", model, "--data", panel, "-o", tmp_path / "out")
+    assert result.exit_code == 2
+    line = result.stderr.strip().splitlines()[-1]
+    assert "'p0s1'" in line and "part-0.parquet" in line and "part-2.parquet" in line
+    left = sorted(p.name for p in (tmp_path / "out").rglob("*.parquet"))
+    assert left == ["part-1.parquet", "part-3.parquet"]
+
+
+def test_a_bad_file_fails_in_one_line_naming_it_and_no_output_is_half_written(tmp_path: Path, fitted) -> None:
+    panel, model, _ = fitted
+    bad = panel / "region=r1" / "part-3.parquet"
+    rows = pd.read_parquet(bad)
+    rows["sales"] = rows["sales"].astype(str)
+    rows.loc[5, "sales"] = "n/a?"
+    rows.to_parquet(bad, index=False)
+    result = run("predict", model, "--data", panel, "-o", tmp_path / "out")
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert "part-3.parquet" in result.stderr.strip().splitlines()[-1]
+    for path in (tmp_path / "out").rglob("*"):
+        assert not path.name.startswith("."), f"temporary file left: {path}"
+        if path.is_file():
+            assert len(pd.read_parquet(path)) == 3 * 4  # whole, readable outputs only
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["-o", "{panel}/out"], "inside the data folder"),
+    (["-o", "{tmp}/out", "--format", "json"], "Parquet files"),
+    (["--scheduler", "local:2"], "--scheduler works file by file"),
+    (["-o", "{tmp}/out", "--scheduler", "spark://x"], "local:N"),
+    (["-o", "{tmp}/out", "--scheduler", "local:0"], "1 to 512 workers"),
+])
+def test_options_that_cannot_work_file_by_file_are_refused_in_one_line(tmp_path: Path, fitted, args, message) -> None:
+    panel, model, _ = fitted
+    args = [a.format(panel=panel, tmp=tmp_path) for a in args]
+    result = run("predict", model, "--data", panel, *args)
+    assert result.exit_code == 2 and message in result.stderr, result.stderr
+    assert not (panel / "out").exists()
+
+
+def test_without_dask_scheduler_says_how_to_install_it(tmp_path: Path, fitted, monkeypatch) -> None:
+    panel, model, _ = fitted
+    monkeypatch.setitem(__import__("sys").modules, "distributed", None)  # import distributed raises ImportError
+    result = run("predict", model, "--data", panel, "-o", tmp_path / "out", "--scheduler", "local:2")
+    assert result.exit_code == 2 and "pip install 'rnncast[dask]'" in result.stderr
+
+
+def test_a_model_without_id_column_cannot_map_over_files(tmp_path: Path) -> None:
+    from helpers import daily_csv, fit_tiny
+
+    model = fit_tiny(daily_csv(tmp_path / "d.csv"), tmp_path / "d.rnncast")
+    (tmp_path / "folder").mkdir()
+    daily_csv(tmp_path / "folder" / "a.csv")
+    result = run("predict", model, "--data", tmp_path / "folder", "-o", tmp_path / "out")
+    assert result.exit_code == 2 and "no id column" in result.stderr
