@@ -91,6 +91,84 @@ def fold_forecasts(model: Model, series: SeriesSet, folds: int) -> list[tuple[np
     return out
 
 
+@dataclass(frozen=True)
+class Plan:
+    """A backtest's settings, resolved against the data: what fitting and scoring share."""
+
+    window: WindowSpec
+    net: NetSpec
+    train: TrainSpec
+    folds: int
+    step: int
+    refit: bool
+    season: int
+    levels: tuple[int, ...]
+    adapting: bool
+
+    def settings(self) -> dict[str, Any]:
+        lookback, horizon = self.window.steps
+        return {"folds": self.folds, "step": self.step, "horizon": horizon, "lookback": lookback,
+                "refit": self.refit, "season": self.season, "levels": list(self.levels),
+                "adaptive_intervals": self.adapting}
+
+    def origins(self, series: SeriesSet) -> np.ndarray:
+        """(folds, S) each fold's origin per series, or a DataError naming a series too short for them."""
+        lookback, horizon = self.window.steps
+        at = origins(series, self.folds, self.step, horizon)
+        starts = series.offsets[:-1]
+        short = np.flatnonzero(at[0] < starts + lookback + horizon + 1)
+        if short.size:
+            s = int(short[0])
+            raise DataError(f"series {series.ids[s]!r} has {series.offsets[s + 1] - starts[s]} rows, too few for "
+                            f"{self.folds} folds {self.step} apart with lookback {lookback} and horizon {horizon}; "
+                            "use fewer --folds, a smaller --step or a shorter --lookback")
+        return at
+
+
+def plan(series: SeriesSet, window: WindowSpec, net: NetSpec, train: TrainSpec,
+         spec: BacktestSpec = BacktestSpec()) -> tuple[Plan, SeriesSet]:
+    """The plan, and the series with the holiday flag when the window asks for one (the folds read it)."""
+    from rnncast.frequency import season_length
+    from rnncast.holiday_flags import check_code, with_holidays
+    from rnncast.intervals import whole_percent
+
+    # Checked before any fit: a level out of range would otherwise surface after minutes.
+    levels = tuple(dict.fromkeys(whole_percent(level) for level in spec.levels))
+    window = window.resolved(series.freq)
+    if window.holidays:  # the flag is a column of the data, like the known columns: the folds read it
+        window = dataclasses.replace(window, holidays=check_code(window.holidays))
+        series = with_holidays(series, window.holidays)
+    horizon = window.steps[1]
+    folds = spec.folds
+    if spec.test_size is not None:
+        if spec.test_size < horizon:
+            raise ConfigError(f"--test-size {spec.test_size} is shorter than the horizon ({horizon})")
+        folds = (spec.test_size - horizon) // (spec.step or horizon) + 1
+    if folds < 1:
+        raise ConfigError(f"--folds must be at least 1, got {folds}")
+    return Plan(window, net, train, folds, spec.step or horizon, spec.refit, spec.season or season_length(series.freq),
+                levels, spec.adapt and not spec.refit), series
+
+
+def fold_models(series: SeriesSet, plan: Plan,
+                on_fit: Callable[[int, int, float], None] | None = None) -> list[Model]:
+    """The model of every fold, each fitted on the rows before its origins (one for all without refit).
+
+    `on_fit(done, count, seconds)` hears of each fit as it ends.
+    """
+    from rnncast.fitting import fit_series
+
+    at = plan.origins(series)
+    cuts = at if plan.refit else at[:1]
+    started = time.perf_counter()
+    models = []
+    for origin in cuts:
+        models.append(fit_series(cut(series, origin), plan.window, plan.net, plan.train))
+        if on_fit is not None:
+            on_fit(len(models), len(cuts), time.perf_counter() - started)
+    return models
+
+
 def backtest(series: SeriesSet, window: WindowSpec, net: NetSpec, train: TrainSpec,
              spec: BacktestSpec = BacktestSpec(),
              on_fold: Callable[[int, int, float], None] | None = None) -> BacktestResult:
@@ -101,31 +179,28 @@ def backtest(series: SeriesSet, window: WindowSpec, net: NetSpec, train: TrainSp
     Without `spec.refit`, later folds' intervals follow their misses on the rows since the
     fit when `spec.adapt` (as `predict --data` does).
     """
+    settled, series = plan(series, window, net, train, spec)
+    # With refit, the fits are the folds' work: each reports as it ends; without, the scoring does.
+    models = fold_models(series, settled, on_fit=on_fold if settled.refit else None)
+    return score(series, settled, models, on_fold=None if settled.refit else on_fold)
+
+
+def score(series: SeriesSet, plan: Plan, models: Sequence[Model],
+          on_fold: Callable[[int, int, float], None] | None = None) -> BacktestResult:
+    """Every fold's forecasts of `series` by `models` (fold_models' list) and the baselines, scored.
+
+    Series are scored independently: a part of the data scored alone gives its rows of the
+    whole (rnncast.partition_tasks scores a folder file by file).
+    """
     from rnncast.adapt import interval_scales
-    from rnncast.fitting import fit_series
-    from rnncast.forecaster import forecast_windows
-    from rnncast.frequency import season_length
-    from rnncast.holiday_flags import check_code, with_holidays
-    from rnncast.intervals import calibrated, whole_percent
+    from rnncast.forecaster import forecast_windows, known_series
+    from rnncast.intervals import calibrated
 
-    # Checked before any fit: a level out of range would otherwise surface after minutes.
-    levels = list(dict.fromkeys(whole_percent(level) for level in spec.levels))
-    window = window.resolved(series.freq)
-    if window.holidays:  # the flag is a column of the data, like the known columns: the folds read it
-        window = dataclasses.replace(window, holidays=check_code(window.holidays))
-        series = with_holidays(series, window.holidays)
-    lookback, horizon = window.steps
-    season = spec.season or season_length(series.freq)
-    folds = spec.folds
-    if spec.test_size is not None:
-        if spec.test_size < horizon:
-            raise ConfigError(f"--test-size {spec.test_size} is shorter than the horizon ({horizon})")
-        folds = (spec.test_size - horizon) // (spec.step or horizon) + 1
-    adapting = spec.adapt and not spec.refit
+    fitted = set(models[0].ids)
+    unknown = [name for name in series.ids if name not in fitted] if models[0].id_col else []
+    if unknown:
+        raise DataError(f"series {unknown[0]!r} is not in the data the backtest was fitted on")
     replayed: dict[int, list[np.ndarray]] = {}  # without refit: the one model's interval scales on all rows
-
-    def fit_fold(part: SeriesSet) -> Model:
-        return fit_series(part, window, net, train)
 
     def forecast_fold(model: Model, history: np.ndarray, future: np.ndarray, lv: Sequence[int],
                       seen: SeriesSet, ahead: np.ndarray) -> dict[str, np.ndarray]:
@@ -133,8 +208,10 @@ def backtest(series: SeriesSet, window: WindowSpec, net: NetSpec, train: TrainSp
         usable = calibrated(model.intervals, lv)
         # Known columns at the fold's forecast steps: their actual values, as the user had them.
         known = ahead[:, :, 1 + len(model.features):] if model.known_columns else None
-        if not adapting:  # refitted at the origin (or told not to adapt): nothing is new to the model
-            return forecast_windows(model, history, future, levels=usable, known_future=known)
+        # The model's own index of each series: `series` may be a part of the data it was fitted on.
+        index = np.array(known_series(model, series.ids))
+        if not plan.adapting:  # refitted at the origin (or told not to adapt): nothing is new to the model
+            return forecast_windows(model, history, future, series_index=index, levels=usable, known_future=known)
         # Without refit, rows between the fit and this origin are new: intervals follow
         # their misses on them, as in `predict --data`. Entry r of interval_scales uses
         # only rows before r, so one replay over all rows serves every fold.
@@ -142,19 +219,15 @@ def backtest(series: SeriesSet, window: WindowSpec, net: NetSpec, train: TrainSp
             replayed.update(interval_scales(model, series, usable))
         origin = np.diff(seen.offsets)  # each series' origin, counted from its first row
         scales = {level: np.array([rows[r] for rows, r in zip(replayed[level], origin)]) for level in usable}
-        return forecast_windows(model, history, future, levels=usable, scales=scales, known_future=known)
+        return forecast_windows(model, history, future, series_index=index, levels=usable, scales=scales,
+                                known_future=known)
 
-    result = run_folds(series, fit_fold, forecast_fold, horizon=horizon, lookback=lookback, folds=folds,
-                       step=spec.step, refit=spec.refit, season=season, levels=levels, on_fold=on_fold)
-    result.settings["adaptive_intervals"] = adapting
-    return result
+    return run_folds(series, models, forecast_fold, plan, on_fold=on_fold)
 
 
-def run_folds(series: SeriesSet, fit: Callable[[SeriesSet], Any], forecast: Callable[..., dict],
-                 *, horizon: int, lookback: int, folds: int = 3, step: int | None = None,
-                 refit: bool = True, season: int = 1, levels: Sequence[int] = (80, 95),
-                 on_fold: Callable[[int, int, float], None] | None = None) -> BacktestResult:
-    """Evaluate `fit` (SeriesSet -> model) and `forecast` (model, history, future, levels, seen).
+def run_folds(series: SeriesSet, models: Sequence[Any], forecast: Callable[..., dict], plan: Plan,
+              on_fold: Callable[[int, int, float], None] | None = None) -> BacktestResult:
+    """Score `forecast` (model, history, future, levels, seen, ahead) of each fold's model beside the baselines.
 
     `on_fold(done, folds, seconds)` hears of each fold as it ends (seconds since the start).
 
@@ -165,25 +238,16 @@ def run_folds(series: SeriesSet, fit: Callable[[SeriesSet], Any], forecast: Call
     from rnncast import baselines, metrics
     from rnncast.io.writing import iso_times
 
-    step = horizon if step is None else step
-    at = origins(series, folds, step, horizon)
+    lookback, horizon = plan.window.steps
+    folds, season, levels = plan.folds, plan.season, plan.levels
+    at = plan.origins(series)
     starts = series.offsets[:-1]
-    first_needed = starts + lookback + horizon + 1
-    short = np.flatnonzero(at[0] < first_needed)
-    if short.size:
-        s = int(short[0])
-        raise DataError(f"series {series.ids[s]!r} has {series.offsets[s + 1] - starts[s]} rows, too few for "
-                        f"{folds} folds {step} apart with lookback {lookback} and horizon {horizon}; "
-                        "use fewer --folds, a smaller --step or a shorter --lookback")
-    result = BacktestResult(settings={"folds": folds, "step": step, "horizon": horizon, "lookback": lookback,
-                                      "refit": refit, "season": season, "levels": list(levels)})
-    model = None if refit else fit(cut(series, at[0]))
+    result = BacktestResult(settings=plan.settings())
     target = series.values[:, 0]
     started = time.perf_counter()
     for f in range(folds):
         origin = at[f]
-        if refit:
-            model = fit(cut(series, origin))
+        model = models[f if plan.refit else 0]
         rows = origin[:, None] - lookback + np.arange(lookback)  # (S, T)
         ahead = origin[:, None] + np.arange(horizon)  # (S, K)
         history = series.values[rows]  # (S, T, F): nothing at or after the origin

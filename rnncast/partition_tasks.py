@@ -1,8 +1,10 @@
-"""predict over a folder, file by file (rnncast.partitions): the task, and the call that plans and runs it.
+"""predict and backtest over a folder, file by file (rnncast.partitions): the tasks, and the calls that run them.
 
 A task gets the model file's bytes (sent once to each Dask worker, decoded once per
 process and checked as a file is) and one partition; it reads that file alone, forecasts
-its series and writes its Parquet output atomically.
+(or scores) its series and writes its Parquet output atomically. backtest fits its fold
+models here, on the whole data (the global fit streams on one machine), and maps only the
+scoring, which is per series.
 """
 
 from __future__ import annotations
@@ -10,23 +12,34 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rnncast.errors import ConfigError
 from rnncast.forecaster import Model
 from rnncast.io import SeriesSet
-from rnncast.partitions import METADATA_KEY, Done, Job, Mapper, Partition, guarded, plan, run, written_ids
+from rnncast.partitions import METADATA_KEY, Done, Job, Mapper, Partition, guarded, run, written_ids
+from rnncast.partitions import plan as plan_partitions
 
-_decoded: dict[str, Model] = {}  # this process's copy of the job's model, by digest
+if TYPE_CHECKING:
+    from rnncast.backtesting import BacktestResult
+    from rnncast.config import BacktestSpec, NetSpec, ReadSpec, TrainSpec, WindowSpec
+
+_decoded: dict[str, list[Model]] = {}  # this process's copy of the job's models, by digest
 
 
-def shared_model(job: Job) -> Model:
-    """The model of `job.shared`, decoded once per process."""
+def shared_models(job: Job) -> list[Model]:
+    """The models of `job.shared` (one file's bytes, or several end to end), decoded once per process."""
     from rnncast.modelfile import model_from_bytes
 
     key = hashlib.sha256(job.shared).hexdigest()
     if key not in _decoded:
-        _decoded.clear()  # one model at a time: a long-lived worker serves job after job
-        _decoded[key] = model_from_bytes(job.shared, str(job.options.get("model", "model")))
+        _decoded.clear()  # one job at a time: a long-lived worker serves job after job
+        sizes = job.options.get("sizes", [len(job.shared)])
+        ends = [sum(sizes[: i + 1]) for i in range(len(sizes))]
+        name = str(job.options.get("model", "model"))
+        _decoded[key] = [model_from_bytes(job.shared[end - size : end], name) for size, end in zip(sizes, ends)]
     return _decoded[key]
 
 
@@ -47,7 +60,7 @@ def forecast_partition(job: Job, part: Partition) -> Done:
     from rnncast import api
     from rnncast.io import write_forecast
 
-    model = shared_model(job)
+    model = shared_models(job)[0]
     assert model.id_col is not None  # checked by forecast_folder
     stamp = job.stamp(part)
     ids = written_ids(part, stamp, model.id_col)
@@ -81,4 +94,81 @@ def forecast_folder(model_path: str | os.PathLike[str], data: str | os.PathLike[
                           f"for), got {horizon}")
     job = Job(shared, {"model": os.fspath(model_path), "horizon": horizon,
                        "levels": list(usable_levels(model.intervals, levels)), "adapt": adapt})
-    return run(plan(data, out_dir), forecast_partition, job, map_tasks, on_done)
+    return run(plan_partitions(data, out_dir), forecast_partition, job, map_tasks, on_done)
+
+
+@guarded
+def backtest_partition(job: Job, part: Partition) -> Done:
+    """Score one partition's series with the fold models, rows to its output file, unless current already."""
+    from rnncast.backtesting import score
+    from rnncast.holiday_flags import with_holidays
+    from rnncast.io import read_series, write_forecast
+
+    stamp = job.stamp(part)
+    ids = written_ids(part, stamp, "series")
+    if ids is not None:
+        return Done(part, ids, skipped=True, rows=tuple(_rows_of(part.output)))
+    plan, spec = job.context
+    series = read_series(part.source, target=spec.target, time_col=spec.time_col, id_col=spec.id_col,
+                         features=spec.features, freq=spec.freq, fill=spec.fill, known=spec.known,
+                         static=spec.static, files=[part.file])
+    series = with_holidays(series, plan.window.holidays)
+    result = score(series, plan, shared_models(job))
+    part.output.parent.mkdir(parents=True, exist_ok=True)
+    write_forecast(_columns_of(result.rows), "parquet", part.output, metadata={METADATA_KEY: stamp})
+    return Done(part, series.ids, tuple(result.notes), rows=tuple(result.rows))
+
+
+def _columns_of(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Rows as columns; a number left out (None: no coverage at that level) is written as NaN."""
+    import numpy as np
+
+    names = list(dict.fromkeys(key for row in rows for key in row))
+    text = ("series", "method", "origin")
+    return {name: np.array([row.get(name) for row in rows], dtype=object if name in text else np.float64)
+            if name != "fold" else np.array([row["fold"] for row in rows], dtype=np.int64) for name in names}
+
+
+def _rows_of(path: Path) -> list[dict[str, Any]]:
+    import math
+
+    import pyarrow.parquet as pq
+
+    rows = pq.read_table(path).to_pylist()
+    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()} for row in rows]
+
+
+def backtest_folder(data: str | os.PathLike[str], out_dir: str | os.PathLike[str], *, read_spec: ReadSpec,
+                    window: WindowSpec, net: NetSpec, train: TrainSpec, spec: BacktestSpec,
+                    map_tasks: Mapper | None = None, on_fold: Callable[[int, int, float], None] | None = None,
+                    on_done: Callable[[Done, int, int], None] | None = None) -> tuple[BacktestResult, list[Done]]:
+    """`backtest FOLDER -o DIR`: fold models fitted on all files, then each file's rows scored to its own
+    Parquet file under `out_dir`; the settings, summary and notes to DIR/_summary.json."""
+    import json
+
+    import numpy as np
+
+    from rnncast import api
+    from rnncast.atomic import atomic_write
+    from rnncast.backtesting import BacktestResult, fold_models, plan, summarize
+    from rnncast.modelfile import model_bytes
+
+    parts = plan_partitions(data, out_dir)  # a bad -o fails before the fits
+    settled, series = plan(api.read(data, read_spec), window, net, train, spec)
+    models = fold_models(series, settled, on_fit=on_fold)
+    del series  # the tasks read each file anew: the whole data need not stay
+    blobs = [model_bytes(m) for m in models]
+    weights = hashlib.sha256()  # the stamp: the weights decide the scores (a model file also holds its fit time)
+    for m in models:
+        for name in sorted(m.params):
+            weights.update(np.ascontiguousarray(m.params[name]).data)
+    job = Job(b"".join(blobs), {"plan": asdict(settled), "read": asdict(read_spec), "sizes": [len(b) for b in blobs]},
+              context=(settled, read_spec), digest=weights.hexdigest())
+    done = run(parts, backtest_partition, job, map_tasks, on_done)
+    rows = [row for d in done for row in d.rows]
+    result = BacktestResult(rows=rows, summary=summarize(rows), settings=settled.settings(),
+                            notes=list(dict.fromkeys(note for d in done for note in d.notes)))
+    atomic_write(Path(out_dir) / "_summary.json",
+                 [json.dumps({k: v for k, v in result.document().items() if k != "rows"}, indent=2).encode() + b"\n"],
+                 error=ConfigError, what="backtest summary")
+    return result, done

@@ -48,6 +48,7 @@ class Done:
     notes: tuple[str, ...] = ()
     error: str | None = None
     skipped: bool = False  # its output was current already
+    rows: tuple[dict[str, Any], ...] = ()  # backtest: the partition's scored rows
 
 
 @dataclass(frozen=True)
@@ -55,12 +56,15 @@ class Job:
     """A task's shared input (the model file's bytes) and its options, which stamp every output."""
 
     shared: bytes
-    options: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)  # JSON-able: they stamp the outputs
+    context: Any = None  # what the task needs besides, made from the options (specs)
+    digest: str | None = None  # of what in `shared` decides the output; default: all of it
 
     def stamp(self, part: Partition) -> str:
         """What made `part`'s output: a rerun with the same model, options and input file skips it."""
         info = part.file.stat()
-        return json.dumps({"shared": hashlib.sha256(self.shared).hexdigest(), "options": self.options,
+        digest = self.digest or hashlib.sha256(self.shared).hexdigest()
+        return json.dumps({"shared": digest, "options": self.options,
                            "input": part.file.name, "size": info.st_size, "mtime_ns": info.st_mtime_ns},
                           sort_keys=True)
 

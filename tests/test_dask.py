@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import PANEL_FIT, partitioned_panel, read_folder, run
+from helpers import PANEL_FIT, TINY, partitioned_panel, read_folder, run
 
 # The cluster lives in its own process: a Client of the test process's own would share its
 # event loop machinery with the one rnncast's CLI opens, which Dask does not expect.
@@ -130,3 +130,15 @@ def test_a_bad_partition_fails_the_command_in_one_line_naming_it(tmp_path: Path,
         assert not path.name.startswith(".")
         if path.is_file():
             assert len(pd.read_parquet(path)) == 12
+
+
+def test_backtest_on_the_cluster_gives_the_in_process_scores(tmp_path: Path, cluster, fitted) -> None:
+    panel, _ = fitted
+    options = ["--id-col", "store", "--target", "sales", *TINY, "--folds", "2"]  # refit: a model per fold
+    here = run("backtest", panel, *options, "-o", tmp_path / "here")
+    there = run("backtest", panel, *options, "-o", tmp_path / "there", "--scheduler", cluster["address"])
+    assert here.exit_code == 0 and there.exit_code == 0, there.stderr
+    assert here.stdout == there.stdout
+    a, b = read_folder(tmp_path / "here"), read_folder(tmp_path / "there")
+    assert len(a) == 2 * 12 * 4 and list(a["series"]) == list(b["series"])
+    np.testing.assert_allclose(b["mase"], a["mase"], rtol=1e-6)

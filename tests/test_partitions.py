@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import PANEL_FIT, partitioned_panel, read_folder, run
+from helpers import PANEL_FIT, TINY, partitioned_panel, read_folder, run
 
 
 @pytest.fixture()
@@ -119,3 +120,47 @@ def test_a_model_without_id_column_cannot_map_over_files(tmp_path: Path) -> None
     daily_csv(tmp_path / "folder" / "a.csv")
     result = run("predict", model, "--data", tmp_path / "folder", "-o", tmp_path / "out")
     assert result.exit_code == 2 and "no id column" in result.stderr
+
+
+BACKTEST = ["--id-col", "store", "--target", "sales", *TINY, "--folds", "2", "--no-refit"]
+
+
+def test_backtest_file_by_file_scores_every_series_as_the_whole_data_does(tmp_path: Path) -> None:
+    frame = partitioned_panel(tmp_path / "panel")
+    frame.drop(columns="region").to_csv(tmp_path / "all.csv", index=False)
+    whole = run("backtest", tmp_path / "all.csv", *BACKTEST, "--json")
+    by_file = run("backtest", tmp_path / "panel", *BACKTEST, "-o", tmp_path / "scores")
+    assert whole.exit_code == 0 and by_file.exit_code == 0, by_file.stderr
+    assert "12 series in 4 files" in by_file.stderr
+    expected = pd.DataFrame(json.loads(whole.stdout)["rows"]).sort_values(["fold", "series", "method"])
+    got = read_folder(tmp_path / "scores").sort_values(["fold", "series", "method"])
+    assert len(got) == 2 * 12 * 4 and list(got["series"]) == list(expected["series"])
+    for column in ("mae", "rmse", "smape", "mase"):
+        np.testing.assert_allclose(got[column], expected[column], rtol=1e-5)
+    summary = json.loads((tmp_path / "scores" / "_summary.json").read_text())
+    assert summary["summary"]["rnncast"]["mase"] == pytest.approx(
+        json.loads(whole.stdout)["summary"]["rnncast"]["mase"], rel=1e-5)
+    again = run("backtest", tmp_path / "panel", *BACKTEST, "-o", tmp_path / "scores")
+    assert again.exit_code == 0 and "4 of them current already" in again.stderr  # same fits: nothing redone
+    assert again.stdout == by_file.stdout
+
+
+def test_the_model_and_forecasts_do_not_depend_on_how_the_data_is_partitioned(tmp_path: Path) -> None:
+    import rnncast
+
+    frame = partitioned_panel(tmp_path / "four", parts=4)
+    (tmp_path / "two").mkdir()
+    shuffled = frame.drop(columns="region").sample(frac=1.0, random_state=1)  # rows and series in another order
+    stores = sorted(shuffled["store"].unique())
+    shuffled[shuffled["store"].isin(stores[::2])].to_parquet(tmp_path / "two" / "b.parquet", index=False)
+    shuffled[~shuffled["store"].isin(stores[::2])].to_parquet(tmp_path / "two" / "a.parquet", index=False)
+    for name in ("four", "two"):
+        assert run("fit", tmp_path / name, *PANEL_FIT, "-o", tmp_path / f"{name}.rnncast").exit_code == 0
+        assert run("predict", tmp_path / f"{name}.rnncast", "--data", tmp_path / name,
+                   "-o", tmp_path / f"{name}-out").exit_code == 0
+    four, two = rnncast.load(tmp_path / "four.rnncast"), rnncast.load(tmp_path / "two.rnncast")
+    assert four.ids == two.ids == tuple(stores)
+    for weight in four.params:
+        np.testing.assert_array_equal(four.params[weight], two.params[weight])
+    a, b = read_folder(tmp_path / "four-out"), read_folder(tmp_path / "two-out")
+    np.testing.assert_allclose(a["forecast"], b["forecast"], rtol=1e-6)

@@ -350,6 +350,7 @@ def backtest(
     adapt: BacktestAdapt = BacktestSpec.adapt,
     as_json: BacktestJson = False,
     report: Report = None,
+    scheduler: Scheduler = None,
 ) -> None:
     """Rolling-origin evaluation: rnncast beside naive, seasonal-naive and drift forecasts.
 
@@ -362,20 +363,35 @@ def backtest(
     Example:
       rnncast backtest prices.csv --folds 5 --horizon 10
       rnncast backtest sales.csv --id-col store --no-refit --json > backtest.json
+      rnncast backtest panel/ --id-col store --no-refit -o scores/ --scheduler local:2
     """
     with streams.handled(ctx):
         window, net, train = specs(locals())
         spec = BacktestSpec(folds=folds, step=step, test_size=test_size, refit=refit, season=season,
                             levels=level or BacktestSpec.levels, adapt=adapt)
+        reading = read_spec(target, time_col, id_col, features, freq, fill, known, static)
 
-        from rnncast import api
+        def on_fold(done: int, total: int, seconds: float) -> None:
+            streams.say(f"backtest: fold {done}/{total} done ({seconds:.1f} s)")
 
-        series = api.read(data, read_spec(target, time_col, id_col, features, freq, fill, known, static))
-        result = api.backtest(series, window=window, net=net, train=train, spec=spec,
-                              on_fold=lambda done, total, seconds: streams.say(
-                                  f"backtest: fold {done}/{total} done ({seconds:.1f} s)"))
-        if report is not None:
-            api.save_report(result, report)
+        if _by_file(data, report, scheduler, "DATA"):
+            assert report is not None
+            from contextlib import nullcontext
+
+            from rnncast.partition_tasks import backtest_folder
+
+            with (nullcontext(None) if scheduler is None else _scheduler(scheduler)) as mapper:
+                result, done = backtest_folder(data, report, read_spec=reading, window=window, net=net,
+                                               train=train, spec=spec, map_tasks=mapper, on_fold=on_fold,
+                                               on_done=render.partition_progress("backtest"))
+            streams.say(render.partitions_summary("backtest", done, report))
+        else:
+            from rnncast import api
+
+            result = api.backtest(api.read(data, reading), window=window, net=net, train=train, spec=spec,
+                                  on_fold=on_fold)
+            if report is not None:
+                api.save_report(result, report)
         if as_json:
             import json
 

@@ -16,7 +16,7 @@ from rnncast.errors import ConfigError, DataError
 from rnncast.io.cadence import infer_frequency, normalise_freq
 from rnncast.io.columns import pick_columns, reject_inf, series_codes, to_float
 from rnncast.io.covariates import FutureRows, future_rows, split_future, static_values
-from rnncast.io.folder import open_table
+from rnncast.io.folder import FolderTable, open_table
 from rnncast.io.grid import fill_missing, regular_grid
 from rnncast.io.times import parse_times, reject_duplicates
 
@@ -140,6 +140,11 @@ def read_series(
                          for_model=for_model, known=known, static=static)
     times, tz = parse_times(table, roles.time_col)
     codes, ids = series_codes(table, roles.id_col, roles.target)
+    if isinstance(table, FolderTable) and ids != tuple(sorted(ids)):
+        # Files come in any number and order: series in id order make the fit (its batches)
+        # and every output the same however the data was partitioned.
+        rank = np.argsort(np.argsort(np.array(ids, dtype=object)))
+        codes, ids = rank[codes].astype(codes.dtype), tuple(sorted(ids))
     statics = static_values(table, static, codes, ids) if static else {}
     columns = (roles.target, *roles.features, *known)
     values = np.column_stack([to_float(table, c) for c in columns])
