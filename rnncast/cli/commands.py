@@ -21,6 +21,7 @@ from rnncast.cli.options import (
     BacktestJson,
     BacktestLevels,
     BatchSize,
+    By,
     CalendarOption,
     CellOption,
     Clip,
@@ -139,6 +140,7 @@ def fit(
     features: Features = None,
     known: Known = None,
     static: Static = None,
+    by: By = None,
     holidays: Holidays = None,
     freq: Freq = None,
     fill: FillOption = "interpolate",
@@ -172,13 +174,14 @@ def fit(
     Progress goes to stderr: a progress bar on a terminal, one line per epoch otherwise.
     Then a summary: where the model went and its validation error next to the naive
     forecast's (repeat the last value). The file is replaced atomically: an interrupted
-    fit leaves the previous model as it was.
+    fit leaves the previous model as it was. With --by, one model per group, in one file.
 
     \b
     Example:
       rnncast fit prices.csv --horizon 10 --epochs 30
       rnncast fit sales.csv --id-col store --target units --features price,promo -o sales.rnncast
       rnncast fit sales.csv --id-col store --target units --known promo --static store_type --holidays US
+      rnncast fit sales.csv --id-col store --target units --by region -o regions.rnncast
       zcat prices.csv.gz | rnncast fit - --quiet -o prices.rnncast
     """
     with streams.handled(ctx):
@@ -188,7 +191,7 @@ def fit(
 
         from rnncast import api
 
-        series = api.read(data, read_spec(target, time_col, id_col, features, freq, fill, known, static))
+        series = api.read(data, read_spec(target, time_col, id_col, features, freq, fill, known, static, by))
         terminal = streams.stderr_is_terminal()
         if not quiet and not api.kernels_compiled(net.cell):
             streams.say(FIRST_COMPILE)
@@ -201,7 +204,9 @@ def fit(
                         "--data reads" if series.known else f"rnncast: note: {rows} left out: they have no target, "
                         "and there are no --known columns to read there")
         with render.progress(quiet, terminal, train.epochs) as on_epoch:
-            model = api.fit(series, window=window, net=net, train=train, on_epoch=on_epoch)
+            model = api.fit(series, window=window, net=net, train=train, on_epoch=on_epoch) if by is None else \
+                api.fit_groups(series, by=by, window=window, net=net, train=train, on_epoch=on_epoch,
+                               mapper=render.announcing_groups(by, quiet))
         api.save(model, path)
         if not quiet:
             render.print_fit_summary(render.fit_summary(model, path), terminal)
@@ -226,7 +231,8 @@ def predict(
     Columns: the id column (for models fitted with --id-col), timestamp, forecast, and
     lower_L/upper_L per --level L. Timestamps continue each series at its frequency, in
     the data's time zone. Intervals were calibrated at fit time on validation errors;
-    with --data newer than the fit they follow their misses on the new rows.
+    with --data newer than the fit they follow their misses on the new rows. A model of
+    `fit --by` forecasts each series with its group's model, its --by column first.
 
     \b
     Example:
@@ -433,6 +439,9 @@ def info(
     as_json: Json = False,
 ) -> None:
     """Show what a model file holds: network, window, training, columns, series and metrics.
+
+    For a model of `fit --by`: its groups, the shared settings once, then each group's
+    series and metrics.
 
     \b
     Example:

@@ -35,7 +35,7 @@ def pick_columns(
     names = list(table.columns)
     roles = [(time_col, "--time-col", "time"), (id_col, "--id-col", "id"), (target, "--target", "target")]
     roles += [(f, "--features", "feature") for f in features] + [(k, "--known", "known") for k in known]
-    for column, option, role in roles + [(c, "--static", "static") for c in static] + [(by, "--by", "group")]:
+    for column, option, role in roles + [(c, "--static", "static") for c in static] + [(by, "--by", "--by")]:
         if column is not None and column not in table.columns:
             if for_model:  # predict --data: the model's columns, which no option of predict names
                 raise DataError(f"{table.name}: the model's {role} column {column!r} is not in the file; its columns "
