@@ -18,22 +18,25 @@ from rnncast.errors import ConfigError, DataError, ModelFileError, RnncastError,
 from rnncast.version import __version__
 
 # Names served by rnncast.api on first access.
-_API = ("Model", "backtest", "describe", "fit", "forecast", "load", "read", "save", "save_report", "write_forecast")
+_API = ("Model", "ModelGroup", "backtest", "describe", "fit", "fit_groups", "forecast", "load", "read", "save",
+        "save_report", "write_forecast")
 # The specs, from the pure-Python rnncast.config.
 _SPECS = ("BacktestSpec", "NetSpec", "ReadSpec", "TrainSpec", "WindowSpec")
 
 __all__ = [
-    "BacktestSpec", "ConfigError", "DataError", "Model", "ModelFileError", "NetSpec", "ReadSpec", "RnncastError",
-    "TrainSpec", "TrainingError", "WindowSpec", "__version__", "backtest", "describe", "fit", "forecast", "load",
-    "read", "save", "save_report", "write_forecast",
+    "BacktestSpec", "ConfigError", "DataError", "Model", "ModelFileError", "ModelGroup", "NetSpec", "ReadSpec",
+    "RnncastError", "TrainSpec", "TrainingError", "WindowSpec", "__version__", "backtest", "describe", "fit",
+    "fit_groups", "forecast", "load", "read", "save", "save_report", "write_forecast",
 ]
 
 if TYPE_CHECKING:
     from rnncast.api import (
         Model,
+        ModelGroup,
         backtest,
         describe,
         fit,
+        fit_groups,
         forecast,
         load,
         read,

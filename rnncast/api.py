@@ -17,13 +17,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
+from functools import partial
 from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
+from rnncast import groups  # light: its training and reading happen inside its functions
 from rnncast.config import BacktestSpec, NetSpec, ReadSpec, TrainSpec, WindowSpec
 from rnncast.errors import ConfigError
 from rnncast.forecaster import Model, forecast_windows
+from rnncast.groups import Mapper, ModelGroup, single_model
 from rnncast.io import SeriesSet
 
 if TYPE_CHECKING:
@@ -32,8 +35,8 @@ if TYPE_CHECKING:
 
 Data = SeriesSet | str | os.PathLike[str]
 
-__all__ = ["Model", "backtest", "describe", "fit", "forecast", "forecast_windows", "interval_scales", "load",
-           "plot", "read", "save", "save_report", "update", "write_forecast"]
+__all__ = ["Model", "ModelGroup", "backtest", "describe", "fit", "fit_groups", "forecast", "forecast_windows",
+           "interval_scales", "load", "plot", "read", "save", "save_report", "update", "write_forecast"]
 
 
 def read(data: Data, spec: ReadSpec = ReadSpec(), stdin: IO[bytes] | None = None, *,
@@ -48,7 +51,7 @@ def read(data: Data, spec: ReadSpec = ReadSpec(), stdin: IO[bytes] | None = None
 
     return read_series(data, target=spec.target, time_col=spec.time_col, id_col=spec.id_col,
                        features=spec.features, freq=spec.freq, fill=spec.fill, stdin=stdin, for_model=for_model,
-                       known=spec.known, static=spec.static)
+                       known=spec.known, static=spec.static, by=spec.by)
 
 
 def fit(data: Data, *, read_spec: ReadSpec = ReadSpec(), window: WindowSpec = WindowSpec(),
@@ -65,6 +68,15 @@ def fit(data: Data, *, read_spec: ReadSpec = ReadSpec(), window: WindowSpec = Wi
     return fit_series(read(data, read_spec, stdin), window, net, train, on_epoch=on_epoch)
 
 
+def fit_groups(data: Data, *, by: str, read_spec: ReadSpec = ReadSpec(), window: WindowSpec = WindowSpec(),
+               net: NetSpec = NetSpec(), train: TrainSpec = TrainSpec(), mapper: Mapper | None = None,
+               stdin: IO[bytes] | None = None, on_epoch: Callable[..., None] | None = None) -> ModelGroup:
+    """One model per value of column `by`, each fitted as `fit` fits a file of only that group's series, run
+    as `mapper(fit_one, values, series_sets)` (default: map, in order). A SeriesSet must be read with `by`."""
+    series = read(data, replace(read_spec, by=by), stdin)
+    return groups.fit_groups(series, by, window, net, train, mapper=mapper, on_epoch=on_epoch)
+
+
 def kernels_compiled(cell: str = "lstm") -> bool:
     """Whether `cell`'s training kernels are already compiled for this machine (else the first fit compiles them)."""
     from rnncast.kernels import cache
@@ -72,7 +84,7 @@ def kernels_compiled(cell: str = "lstm") -> bool:
     return cache.compiled(cell)
 
 
-def forecast(model: Model, data: Data | None = None, *, horizon: int | None = None,
+def forecast(model: Model | ModelGroup, data: Data | None = None, *, horizon: int | None = None,
              stdin: IO[bytes] | None = None, levels: Sequence[int] = (), adapt: bool = True,
              notes: list[str] | None = None, future: str | os.PathLike[str] | None = None) -> dict[str, np.ndarray]:
     """Forecast the next `horizon` steps (default: the trained horizon) of every series.
@@ -87,11 +99,16 @@ def forecast(model: Model, data: Data | None = None, *, horizon: int | None = No
     of `data` after each series' last observed target, or from the file `future`.
     With `adapt`, the intervals of a known series whose `data` goes past the fit are
     widened or narrowed by how they fared on the new rows (rnncast.adapt); a line saying
-    so is appended to `notes` when given.
+    so is appended to `notes` when given. A ModelGroup: rnncast.groups.forecast_groups.
     """
     from rnncast.forecast_inputs import data_inputs, model_columns, stored_inputs
     from rnncast.forecaster import check_finite, check_plausible
     from rnncast.intervals import usable_levels
+
+    if isinstance(model, ModelGroup):  # each series by its group's model, the `by` column first
+        seen = None if data is None else read(data, groups.columns_of(model), stdin, for_model=True)
+        each = partial(forecast, horizon=horizon, levels=levels, adapt=adapt, notes=notes, future=future)
+        return groups.forecast_groups(model, seen, each, future=future, stdin=stdin, notes=notes)
 
     K = model.net.horizon
     steps = K if horizon is None else horizon
@@ -124,12 +141,13 @@ def forecast(model: Model, data: Data | None = None, *, horizon: int | None = No
     return table
 
 
-def update(model: Model, data: Data, *, epochs: int | None = None, stdin: IO[bytes] | None = None,
+def update(model: Model | ModelGroup, data: Data, *, epochs: int | None = None, stdin: IO[bytes] | None = None,
            notes: list[str] | None = None, on_epoch: Callable[..., None] | None = None) -> Model:
     """The model trained a little further on `data`'s rows newer than its fit (rnncast.updating)."""
     from rnncast.forecast_inputs import model_columns
     from rnncast.updating import UPDATE_EPOCHS, update_model
 
+    model = single_model(model, "update")
     series = read(data, model_columns(model), stdin, for_model=True).in_zone(model.tz)
     return update_model(model, series, epochs=UPDATE_EPOCHS if epochs is None else epochs, notes=notes,
                         on_epoch=on_epoch)
@@ -150,7 +168,7 @@ def write_forecast(table: dict[str, np.ndarray], fmt: str, destination: str | os
     write(table, fmt, destination, tz=tz)
 
 
-def plot(model: Model, output: str | os.PathLike[str] | None = None, *, data: Data | None = None,
+def plot(model: Model | ModelGroup, output: str | os.PathLike[str] | None = None, *, data: Data | None = None,
          series: Sequence[str] = (), level: int | None = 80, folds: int = 0,
          notes: list[str] | None = None, future: str | os.PathLike[str] | None = None) -> str | None:
     """Draw each series' recent history, forecast and level-% band: to `output` (.png, .svg or .html,
@@ -160,6 +178,7 @@ def plot(model: Model, output: str | os.PathLike[str] | None = None, *, data: Da
     from rnncast.atomic import atomic_write
     from rnncast.intervals import calibrated, whole_percent
 
+    model = single_model(model, "plot")
     fmt = None if output is None else plotting.format_of(output)
     if output is not None and fmt is None:
         raise ConfigError(f"cannot draw {output}: give a file ending in .png, .svg or .html")
@@ -207,24 +226,27 @@ def plot(model: Model, output: str | os.PathLike[str] | None = None, *, data: Da
     return None
 
 
-def save(model: Model, path: str | os.PathLike[str]) -> None:
-    """Write the model to one file, atomically: a reader never sees half a model."""
-    from rnncast.modelfile import save_model
+def save(model: Model | ModelGroup, path: str | os.PathLike[str]) -> None:
+    """Write the model (or group) to one file, atomically: a reader never sees half a model."""
+    from rnncast.groupfile import save_model_or_group
 
-    save_model(model, path)
-
-
-def load(path: str | os.PathLike[str]) -> Model:
-    """Read a model file written by `save`. Never runs code from the file."""
-    from rnncast.modelfile import load_model
-
-    return load_model(path)
+    save_model_or_group(model, path)
 
 
-def describe(model: Model) -> dict[str, Any]:
-    """Everything `rnncast info` shows, as plain JSON-able data."""
+def load(path: str | os.PathLike[str]) -> Model | ModelGroup:
+    """Read a model file written by `save`: a Model, or a ModelGroup from `fit_groups`. Never runs code from it."""
+    from rnncast.groupfile import load_model_or_group
+
+    return load_model_or_group(path)
+
+
+def describe(model: Model | ModelGroup) -> dict[str, Any]:
+    """Everything `rnncast info` shows, as plain JSON-able data (a group's: rnncast.groups.describe_group)."""
     from rnncast.modelfile import describe_intervals
     from rnncast.params import ParamLayout
+
+    if isinstance(model, ModelGroup):
+        return groups.describe_group(model, describe)
 
     return {
         "rnncast_version": model.version,

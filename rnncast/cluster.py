@@ -14,20 +14,56 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from rnncast.errors import ConfigError
-from rnncast.partitions import Done, Job, Mapper, Partition, Task
+from rnncast.partitions import Done, Job, Partition, Task
 
 INSTALL = "pip install 'rnncast[dask]'"
 _LOCAL = re.compile(r"local:(\d+)")
 
 
+@dataclass(frozen=True)
+class Workers:
+    """A connected cluster, as the maps rnncast needs: partitions of a folder, and groups of fit --by."""
+
+    client: Any
+
+    def partitions(self, task: Task, job: Job, parts: Sequence[Partition]) -> Iterator[Done]:
+        """Every partition's Done as its task ends; the tasks left are cancelled if the caller stops early."""
+        from distributed import as_completed
+
+        shared = self.client.scatter(job, broadcast=True, hash=False)  # the model once to each worker
+        run = uuid.uuid4().hex[:8]
+        futures = [self.client.submit(task, shared, part, key=f"rnncast-{run}-{i}", pure=False)
+                   for i, part in enumerate(parts)]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            self.client.cancel(futures)
+
+    def groups(self, fit_one: Callable[[str, Any], Any], values: Sequence[str], parts: Sequence[Any]) -> list[Any]:
+        """fit_one(value, series) of every group on the workers, in parallel; the models in the order of `values`.
+
+        A group's failure (its one line, "group 'x': ...") is raised here, the other fits cancelled.
+        """
+        data = self.client.scatter(list(parts), hash=False)  # each group's series to one worker, not in the graph
+        run = uuid.uuid4().hex[:8]
+        keys = [f"rnncast-fit-{run}-{i}" for i in range(len(values))]
+        futures = self.client.map(fit_one, list(values), data, key=keys, pure=False)
+        try:
+            return list(self.client.gather(futures))
+        finally:
+            self.client.cancel(futures)
+
+
 @contextmanager
-def scheduler(address: str) -> Iterator[Mapper]:
-    """A Mapper running tasks on the cluster at `address`; a local cluster is stopped on leaving."""
+def scheduler(address: str) -> Iterator[Workers]:
+    """The cluster at `address` (local:N starts one here, stopped on leaving)."""
     match = _LOCAL.fullmatch(address)
     if match is None and not address.startswith(("tcp://", "tls://", "inproc://")):
         raise ConfigError(f"--scheduler takes local:N (N workers on this machine) or tcp://HOST:PORT, got {address!r}")
@@ -52,22 +88,8 @@ def scheduler(address: str) -> Iterator[Mapper]:
         raise ConfigError(f"cannot reach the Dask scheduler at {address} ({error}); check the address and that "
                           "it runs") from None
     try:
-        yield lambda task, job, parts: _map(client, task, job, parts)
+        yield Workers(client)
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
-
-
-def _map(client: Any, task: Task, job: Job, parts: Sequence[Partition]) -> Iterator[Done]:
-    """Every partition's Done as its task ends; the tasks left are cancelled if the caller stops early."""
-    from distributed import as_completed
-
-    shared = client.scatter(job, broadcast=True, hash=False)  # the model once to each worker, not once a task
-    run = uuid.uuid4().hex[:8]
-    futures = [client.submit(task, shared, part, key=f"rnncast-{run}-{i}", pure=False) for i, part in enumerate(parts)]
-    try:
-        for future in as_completed(futures):
-            yield future.result()
-    finally:
-        client.cancel(futures)

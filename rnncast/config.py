@@ -158,6 +158,7 @@ class ReadSpec:
     fill: Fill = "interpolate"
     known: tuple[str, ...] = ()  # known in advance: read over the lookback and the forecast steps
     static: tuple[str, ...] = ()  # per-series attributes, constant within a series
+    by: str | None = None  # one model per value of this column (rnncast.groups); constant within a series
 
     def __post_init__(self) -> None:
         for name in ("features", "known", "static"):

@@ -142,3 +142,27 @@ def test_backtest_on_the_cluster_gives_the_in_process_scores(tmp_path: Path, clu
     a, b = read_folder(tmp_path / "here"), read_folder(tmp_path / "there")
     assert len(a) == 2 * 12 * 4 and list(a["series"]) == list(b["series"])
     np.testing.assert_allclose(b["mase"], a["mase"], rtol=1e-6)
+
+
+def test_fit_by_on_the_cluster_gives_the_in_process_models(tmp_path: Path, cluster) -> None:
+    import rnncast
+
+    partitioned_panel(tmp_path / "panel", parts=4)
+    options = [*PANEL_FIT, "--by", "region"]
+    here = run("fit", tmp_path / "panel", *options, "-o", tmp_path / "here.rnncast")
+    there = run("fit", tmp_path / "panel", *options, "-o", tmp_path / "there.rnncast",
+                "--scheduler", cluster["address"])
+    assert here.exit_code == 0 and there.exit_code == 0, there.stderr
+    a, b = rnncast.load(tmp_path / "here.rnncast"), rnncast.load(tmp_path / "there.rnncast")
+    assert a.values == b.values == ("r0", "r1")
+    for mine, theirs in zip(a.models, b.models):
+        assert mine.ids == theirs.ids
+        for weight in mine.params:
+            np.testing.assert_array_equal(theirs.params[weight], mine.params[weight])
+    assert run("predict", tmp_path / "here.rnncast").stdout == run("predict", tmp_path / "there.rnncast").stdout
+
+
+def test_fit_scheduler_without_by_is_refused(tmp_path: Path) -> None:
+    partitioned_panel(tmp_path / "panel", parts=2)
+    result = run("fit", tmp_path / "panel", *PANEL_FIT, "--scheduler", "local:2")
+    assert result.exit_code == 2 and "--by" in result.stderr

@@ -9,8 +9,9 @@ or pyarrow unless it reads new data or writes Parquet).
 from __future__ import annotations
 
 import sys
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,6 +23,7 @@ from rnncast.cli.options import (
     BacktestJson,
     BacktestLevels,
     BatchSize,
+    By,
     CalendarOption,
     CellOption,
     Clip,
@@ -89,6 +91,9 @@ from rnncast.config import BacktestSpec, NetSpec, TrainSpec, WindowSpec
 from rnncast.errors import ConfigError
 from rnncast.version import __version__
 
+if TYPE_CHECKING:
+    from rnncast.cluster import Workers
+
 # Said once, before the first fit of a cell on a machine, which is otherwise silent while Numba compiles.
 FIRST_COMPILE = ("rnncast: compiling the training kernels for this machine (first run only; "
                  "usually 5 to 15 s, then about a second)")
@@ -141,6 +146,7 @@ def fit(
     features: Features = None,
     known: Known = None,
     static: Static = None,
+    by: By = None,
     holidays: Holidays = None,
     freq: Freq = None,
     fill: FillOption = "interpolate",
@@ -168,29 +174,34 @@ def fit(
     refit_all: RefitAll = TrainSpec.refit_all,
     output: ModelOutput = None,
     quiet: Quiet = False,
+    scheduler: Scheduler = None,
 ) -> None:
     """Train a model on DATA and save it to one .rnncast file.
 
     Progress goes to stderr: a progress bar on a terminal, one line per epoch otherwise.
     Then a summary: where the model went and its validation error next to the naive
     forecast's (repeat the last value). The file is replaced atomically: an interrupted
-    fit leaves the previous model as it was.
+    fit leaves the previous model as it was. With --by, one model per group, in one file.
 
     \b
     Example:
       rnncast fit prices.csv --horizon 10 --epochs 30
       rnncast fit sales.csv --id-col store --target units --features price,promo -o sales.rnncast
       rnncast fit sales.csv --id-col store --target units --known promo --static store_type --holidays US
+      rnncast fit sales.csv --id-col store --target units --by region -o regions.rnncast
       zcat prices.csv.gz | rnncast fit - --quiet -o prices.rnncast
     """
     with streams.handled(ctx):
         window, net, train = specs(locals())  # validated before (maybe large) data is read
+        if scheduler is not None and by is None:
+            raise ConfigError("fit --scheduler fits the groups of --by on Dask; one model over all the data is "
+                              "fitted here, streaming (give --by COLUMN, or leave out --scheduler)")
         path = output if output is not None else default_output(data)
         check_output(path)
 
         from rnncast import api
 
-        series = api.read(data, read_spec(target, time_col, id_col, features, freq, fill, known, static))
+        series = api.read(data, read_spec(target, time_col, id_col, features, freq, fill, known, static, by))
         terminal = streams.stderr_is_terminal()
         if not quiet and not api.kernels_compiled(net.cell):
             streams.say(FIRST_COMPILE)
@@ -202,8 +213,17 @@ def fit(
             streams.say(f"rnncast: note: {rows} left out of the fit: the future, whose known columns predict "
                         "--data reads" if series.known else f"rnncast: note: {rows} left out: they have no target, "
                         "and there are no --known columns to read there")
-        with render.progress(quiet, terminal, train.epochs) as on_epoch:
-            model = api.fit(series, window=window, net=net, train=train, on_epoch=on_epoch)
+        model: api.Model | api.ModelGroup
+        if scheduler is not None and by is not None:
+            if not quiet:
+                streams.say(f"rnncast: fitting the {by} groups on Dask workers ({scheduler})")
+            with _scheduler(scheduler) as workers:  # per-epoch progress stays on the workers
+                model = api.fit_groups(series, by=by, window=window, net=net, train=train, mapper=workers.groups)
+        else:
+            with render.progress(quiet, terminal, train.epochs) as on_epoch:
+                model = api.fit(series, window=window, net=net, train=train, on_epoch=on_epoch) if by is None \
+                    else api.fit_groups(series, by=by, window=window, net=net, train=train, on_epoch=on_epoch,
+                                        mapper=render.announcing_groups(by, quiet))
         api.save(model, path)
         if not quiet:
             render.print_fit_summary(render.fit_summary(model, path), terminal)
@@ -229,7 +249,8 @@ def predict(
     Columns: the id column (for models fitted with --id-col), timestamp, forecast, and
     lower_L/upper_L per --level L. Timestamps continue each series at its frequency, in
     the data's time zone. Intervals were calibrated at fit time on validation errors;
-    with --data newer than the fit they follow their misses on the new rows.
+    with --data newer than the fit they follow their misses on the new rows. A model of
+    `fit --by` forecasts each series with its group's model, its --by column first.
 
     \b
     Example:
@@ -294,13 +315,14 @@ def _predict_by_file(model: Path | None, data: str | None, output: Path | None, 
         model = find_model()
         streams.say(f"using model {model}")
     assert data is not None and output is not None
-    with (nullcontext(None) if scheduler is None else _scheduler(scheduler)) as mapper:
+    with (nullcontext(None) if scheduler is None else _scheduler(scheduler)) as workers:
         done = forecast_folder(model, data, output, horizon=horizon, levels=level or (), adapt=adapt,
-                               map_tasks=mapper, on_done=render.partition_progress("predict"))
+                               map_tasks=None if workers is None else workers.partitions,
+                               on_done=render.partition_progress("predict"))
     streams.say(render.partitions_summary("predict", done, output))
 
 
-def _scheduler(address: str):
+def _scheduler(address: str) -> AbstractContextManager[Workers]:
     from rnncast.cluster import scheduler
 
     return scheduler(address)
@@ -380,9 +402,10 @@ def backtest(
 
             from rnncast.partition_tasks import backtest_folder
 
-            with (nullcontext(None) if scheduler is None else _scheduler(scheduler)) as mapper:
+            with (nullcontext(None) if scheduler is None else _scheduler(scheduler)) as workers:
                 result, done = backtest_folder(data, report, read_spec=reading, window=window, net=net,
-                                               train=train, spec=spec, map_tasks=mapper, on_fold=on_fold,
+                                               train=train, spec=spec, on_fold=on_fold,
+                                               map_tasks=None if workers is None else workers.partitions,
                                                on_done=render.partition_progress("backtest"))
             streams.say(render.partitions_summary("backtest", done, report))
         else:
@@ -491,6 +514,9 @@ def info(
     as_json: Json = False,
 ) -> None:
     """Show what a model file holds: network, window, training, columns, series and metrics.
+
+    For a model of `fit --by`: its groups, the shared settings once, then each group's
+    series and metrics.
 
     \b
     Example:

@@ -52,6 +52,10 @@ Known = Annotated[Optional[list[str]], typer.Option(
 Static = Annotated[Optional[list[str]], typer.Option(
     metavar="NAMES", help="Per-series attributes, one value per series (store type, region): text columns "
     "are categories, numbers are scaled. Comma list or repeat.", show_default=False)]
+By = Annotated[Optional[str], typer.Option(
+    metavar="NAME", help="Fit one model per value of this column (a region, a store type), each on its group's "
+    "series alone as if they were the whole file, all in the one model file. Needs --id-col; one value per "
+    "series.", show_default=False)]
 Holidays = Annotated[Optional[str], typer.Option(
     metavar="CODE", help="Public holidays of a country or region (US, GB, DE-BY) as a known input; "
     "stored in the model, so predict needs nothing more.", show_default=False)]
@@ -174,10 +178,10 @@ Report = Annotated[Optional[Path], typer.Option(
 
 def read_spec(target: str | None, time_col: str | None, id_col: str | None, features: list[str] | None,
               freq: str | None, fill: Fill, known: list[str] | None = None,
-              static: list[str] | None = None) -> ReadSpec:
+              static: list[str] | None = None, by: str | None = None) -> ReadSpec:
     """The ReadSpec of the reading options; --features, --known and --static take comma lists and repeats."""
     return ReadSpec(target=target, time_col=time_col, id_col=id_col, features=_names(features), freq=freq,
-                    fill=fill, known=_names(known), static=_names(static))
+                    fill=fill, known=_names(known), static=_names(static), by=by)
 
 
 def _names(items: list[str] | None) -> tuple[str, ...]:

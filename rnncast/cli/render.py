@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from rnncast.cli.streams import say
 
 if TYPE_CHECKING:
-    from rnncast.api import EpochReport, Model
+    from rnncast.api import EpochReport, Model, ModelGroup
 
 
 def console(stderr: bool = False, **options: Any) -> Any:
@@ -91,8 +91,24 @@ class RichProgress:
         self.progress.stop()
 
 
-def fit_summary(model: Model, path: Path) -> list[tuple[str, str]]:
-    """(label, value) rows: where the model went and how training went."""
+def announcing_groups(by: str, quiet: bool) -> Any:
+    """A mapper for api.fit_groups: the builtin map's fits, in order, each group named as it starts."""
+    def mapper(fit_one: Any, values: Any, parts: Any) -> Iterator[Model]:
+        for i, (value, part) in enumerate(zip(values, parts), 1):
+            if not quiet:
+                say(f"rnncast: group {i}/{len(values)}: {by} {value!r} ({len(part.ids):,} series)")
+            yield fit_one(value, part)
+
+    return mapper
+
+
+def fit_summary(model: Model | ModelGroup, path: Path) -> list[tuple[str, str]]:
+    """(label, value) rows: where the model went and how training went (for a group: each group's line)."""
+    from rnncast.api import ModelGroup
+
+    if isinstance(model, ModelGroup):
+        return [("model", str(path)), ("groups", f"{len(model.values)} by {model.by!r}")] + [
+            (f"{model.by} {value!r}", _group_line(member)) for value, member in zip(model.values, model.models)]
     m = model.metrics
     rows = [("model", str(path))]
     epochs = f"{m.get('epochs_run', '?')} of {model.train.epochs}"
@@ -137,8 +153,21 @@ def update_summary(model: Model, path: Path) -> list[tuple[str, str]]:
 FEW_WINDOWS = 10
 
 
-def fit_warnings(model: Model) -> list[str]:
+def _group_line(model: Model) -> str:
+    m = model.metrics
+    val = (f"validation MAE {num(m['val_mae'])} (naive {num(m['naive_val_mae'])})" if "val_mae" in m
+           else "no validation")
+    return (f"{len(model.ids):,} series, {val}, {m.get('epochs_run', '?')} epochs, "
+            f"{m.get('train_seconds', 0.0):.1f} s")
+
+
+def fit_warnings(model: Model | ModelGroup) -> list[str]:
     """What the summary should say plainly: no better than a baseline, too little data, stopped too soon."""
+    from rnncast.api import ModelGroup
+
+    if isinstance(model, ModelGroup):
+        return [f"{model.by} {value!r}: {note}" for value, member in zip(model.values, model.models)
+                for note in fit_warnings(member)]
     m, notes = model.metrics, []
     if "val_mae" in m:
         baselines = {"naive forecast": m["naive_val_mae"]}

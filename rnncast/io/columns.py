@@ -30,26 +30,26 @@ class _Roles:
 
 def pick_columns(
     table: Table, *, target: str | None, time_col: str | None, id_col: str | None, features: tuple[str, ...],
-    for_model: bool = False, known: tuple[str, ...] = (), static: tuple[str, ...] = (),
+    for_model: bool = False, known: tuple[str, ...] = (), static: tuple[str, ...] = (), by: str | None = None,
 ) -> _Roles:
     names = list(table.columns)
     roles = [(time_col, "--time-col", "time"), (id_col, "--id-col", "id"), (target, "--target", "target")]
     roles += [(f, "--features", "feature") for f in features] + [(k, "--known", "known") for k in known]
-    for column, option, role in roles + [(c, "--static", "static") for c in static]:
+    for column, option, role in roles + [(c, "--static", "static") for c in static] + [(by, "--by", "--by")]:
         if column is not None and column not in table.columns:
             if for_model:  # predict --data: the model's columns, which no option of predict names
                 raise DataError(f"{table.name}: the model's {role} column {column!r} is not in the file; its columns "
                                 f"are: {_listing(names)}; give data with the model's columns (rnncast info MODEL "
                                 "lists them)")
             raise DataError(f"{table.name}: column {column!r} ({option}) not found; the columns are: {_listing(names)}")
-    given = [c for c in (time_col, id_col, target, *features, *known, *static) if c is not None]
+    given = [c for c in (time_col, id_col, target, *features, *known, *static, by) if c is not None]
     repeated = sorted({c for c in given if given.count(c) > 1})
     if repeated:
         raise ConfigError(
-            f"column {repeated[0]!r} is given more than one role (time, id, target, feature, known, static); "
+            f"column {repeated[0]!r} is given more than one role (time, id, target, feature, known, static, by); "
             "give it one"
         )
-    taken = {c for c in (id_col, target, *features, *known, *static) if c is not None}
+    taken = {c for c in (id_col, target, *features, *known, *static, by) if c is not None}
     if time_col is None:
         time_col = _find_time_column(table, [c for c in names if c not in taken])
     taken.add(time_col)

@@ -43,8 +43,6 @@ def static_values(table: Table, names: Sequence[str], codes: np.ndarray, ids: Se
     import pyarrow as pa
 
     out: dict[str, np.ndarray] = {}
-    first = np.full(len(ids), -1, dtype=np.int64)
-    first[codes[::-1]] = np.arange(len(codes))[::-1]  # each series' first row in the file
     for name in names:
         column = table.columns[name]
         if is_text(column.type):
@@ -54,21 +52,44 @@ def static_values(table: Table, names: Sequence[str], codes: np.ndarray, ids: Se
         else:
             values = to_float(table, name)
             empty = np.isnan(values)
-        if empty.any():
-            row = int(np.flatnonzero(empty)[0])
-            raise DataError(f"{table.at(row)}: static column {name!r} (--static) is empty for series "
-                            f"{ids[codes[row]]!r}; every row of a series needs its attribute")
-        per_series = values[first]
-        differs = np.flatnonzero(values != per_series[codes])
-        if differs.size:
-            row = int(differs[0])
-            s = int(codes[row])
-            raise DataError(f"{table.name}: static column {name!r} (--static) varies within series {ids[s]!r}: "
-                            f"{_show(per_series[s])} in row {table.row_number(int(first[s]))}, "
-                            f"{_show(values[row])} in row {table.row_number(row)}; a static attribute has one value "
-                            "per series (time-varying inputs go in --known or --features)")
-        out[name] = per_series
+        out[name] = _one_per_series(table, values, empty, codes, ids, f"static column {name!r} (--static)",
+                                    "its attribute", "a static attribute has one value per series (time-varying "
+                                    "inputs go in --known or --features)")
     return out
+
+
+def group_values(table: Table, name: str, codes: np.ndarray, ids: Sequence[str]) -> np.ndarray:
+    """(S,) str objects: each series' value of the --by column, as written ("007" stays "007")."""
+    import pyarrow as pa
+
+    column = table.columns[name]
+    if not is_text(column.type) and table.as_text is not None:
+        column = table.as_text(name)  # as ids are read: the text in the file, not a float's repr
+    raw = column.cast(pa.string()).to_numpy(zero_copy_only=False)
+    values = np.array([None if v is None else str(v).strip() for v in raw], dtype=object)
+    empty = np.array([v is None or v == "" for v in values], dtype=bool)
+    return _one_per_series(table, values, empty, codes, ids, f"column {name!r} (--by)", "its group",
+                           "--by fits one model per group, so each series belongs to one group")
+
+
+def _one_per_series(table: Table, values: np.ndarray, empty: np.ndarray, codes: np.ndarray, ids: Sequence[str],
+                    what: str, needs: str, why: str) -> np.ndarray:
+    """(S,) the one value of each series, or a DataError naming the series and rows where it is empty or varies."""
+    if empty.any():
+        row = int(np.flatnonzero(empty)[0])
+        raise DataError(f"{table.at(row)}: {what} is empty for series {ids[codes[row]]!r}; every row of a series "
+                        f"needs {needs}")
+    first = np.full(len(ids), -1, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes))[::-1]  # each series' first row in the file
+    per_series = values[first]
+    differs = np.flatnonzero(values != per_series[codes])
+    if differs.size:
+        row = int(differs[0])
+        s = int(codes[row])
+        raise DataError(f"{table.name}: {what} varies within series {ids[s]!r}: "
+                        f"{_show(per_series[s])} in row {table.row_number(int(first[s]))}, "
+                        f"{_show(values[row])} in row {table.row_number(row)}; {why}")
+    return per_series
 
 
 def split_future(target: np.ndarray, offsets: np.ndarray, ids: Sequence[str], name: str) -> np.ndarray:

@@ -15,7 +15,7 @@ from rnncast.config import FILLS
 from rnncast.errors import ConfigError, DataError
 from rnncast.io.cadence import infer_frequency, normalise_freq
 from rnncast.io.columns import pick_columns, reject_inf, series_codes, to_float
-from rnncast.io.covariates import FutureRows, future_rows, split_future, static_values
+from rnncast.io.covariates import FutureRows, future_rows, group_values, split_future, static_values
 from rnncast.io.folder import FolderTable, open_table
 from rnncast.io.grid import fill_missing, regular_grid
 from rnncast.io.times import parse_times, reject_duplicates
@@ -36,6 +36,8 @@ class SeriesSet:
     known: columns of `values` after the features whose values are known in advance
     (also over the forecast steps); statics {column: (S,)} per-series attributes;
     future: the known columns' values after each series' history (rnncast.io.covariates).
+    by, groups (S,) str: the --by column and each series' value of it (rnncast.groups).
+    filled_per_series (S,): `filled` by series, so a subset of the series knows its own.
     eq=False: instances hold arrays, so they compare by identity.
     """
 
@@ -55,6 +57,9 @@ class SeriesSet:
     known: tuple[str, ...] = ()
     statics: Mapping[str, np.ndarray] = field(default_factory=dict)
     future: FutureRows | None = None
+    by: str | None = None
+    groups: np.ndarray | None = None
+    filled_per_series: np.ndarray | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -102,6 +107,7 @@ def read_series(
     for_model: bool = False,
     known: Sequence[str] = (),
     static: Sequence[str] = (),
+    by: str | None = None,
     files: Sequence[os.PathLike[str]] | None = None,
 ) -> SeriesSet:
     """Read a CSV, CSV.gz or Parquet file ("-": CSV from `stdin`, default sys.stdin.buffer), or a
@@ -126,18 +132,22 @@ def read_series(
 
     Rows after a series' last observed target are its future (SeriesSet.future), not gaps
     to fill: with `known` columns (read like features), their values at the forecast
-    steps. `static` columns are read once per series (SeriesSet.statics). `files`: of a
-    folder or glob `source`, read only these (one partition), with their hive keys.
+    steps. `static` columns are read once per series (SeriesSet.statics), and so is `by`,
+    as text (SeriesSet.groups): it needs `id_col`. `files`: of a folder or glob `source`,
+    read only these (one partition), with their hive keys.
 
     Raises DataError (file or data unusable) or ConfigError (bad option), one line each.
     """
     if fill not in FILLS:
         raise ConfigError(f"--fill must be one of {', '.join(FILLS)}, got {fill!r}")
+    if by is not None and id_col is None:
+        raise ConfigError(f"--by {by} fits one model per group of series: give the column naming the series "
+                          "with --id-col")
     features = (features,) if isinstance(features, str) else tuple(features)
     table = open_table(source, stdin, None if files is None else [Path(f) for f in files])
     known, static = tuple(known), tuple(static)
     roles = pick_columns(table, target=target, time_col=time_col, id_col=id_col, features=features,
-                         for_model=for_model, known=known, static=static)
+                         for_model=for_model, known=known, static=static, by=by)
     times, tz = parse_times(table, roles.time_col)
     codes, ids = series_codes(table, roles.id_col, roles.target)
     if isinstance(table, FolderTable) and ids != tuple(sorted(ids)):
@@ -146,6 +156,7 @@ def read_series(
         rank = np.argsort(np.argsort(np.array(ids, dtype=object)))
         codes, ids = rank[codes].astype(codes.dtype), tuple(sorted(ids))
     statics = static_values(table, static, codes, ids) if static else {}
+    groups = group_values(table, by, codes, ids) if by is not None else None
     columns = (roles.target, *roles.features, *known)
     values = np.column_stack([to_float(table, c) for c in columns])
     reject_inf(table, values, columns)
@@ -195,4 +206,7 @@ def read_series(
         known=known,
         statics=statics,
         future=future,
+        by=by,
+        groups=groups,
+        filled_per_series=np.add.reduceat(missing.sum(axis=1), grid.offsets[:-1]) if len(ids) else None,
     )
