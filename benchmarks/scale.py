@@ -8,11 +8,18 @@ each in its own process under /usr/bin/time -v,
 
 and reports wall time and peak resident memory (Maximum resident set size) of each, that
 predict wrote series x horizon rows, and whether the peaks stayed within the budget.
-Prints JSON. Needs GNU time (`apt-get install -y time`).
+With --parquet-parts N the panel is a folder of N Parquet files, and predict goes file by
+file to a folder of Parquet forecasts (`predict big.rnncast --data big -o forecasts`, on
+Dask with --scheduler local:W); --backtest adds `backtest big -o scores` (file by file,
+fold models fitted on everything). Fit's windows/s: windows trained (sampled epochs and
+the final phase) over its training seconds. Prints JSON. Needs GNU time
+(`apt-get install -y time`).
 
 Example:
     python benchmarks/scale.py --budget-gib 4
     python benchmarks/scale.py --series 100 --rows 500   # a quick look
+    python benchmarks/scale.py --series 100000 --rows 500 --parquet-parts 20 --epochs 0
+    python benchmarks/scale.py --series 10000 --rows 500 --parquet-parts 10 --epochs 0 --backtest
 """
 
 from __future__ import annotations
@@ -93,6 +100,12 @@ def timed(command: list[str], cwd: Path, env: dict[str, str]) -> dict:
     }
 
 
+def _parquet_rows(folder: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return sum(pq.ParquetFile(p).metadata.num_rows for p in folder.rglob("*.parquet"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--series", type=int, default=1000)
@@ -102,6 +115,8 @@ def main() -> None:
                         help="write the panel as a folder of this many Parquet files instead of one CSV")
     parser.add_argument("--budget-gib", type=float, default=4.0, help="peak RSS budget per process")
     parser.add_argument("--workdir", type=Path, default=None, help="keep the files here (default: a temp folder)")
+    parser.add_argument("--scheduler", default=None, help="with --parquet-parts: predict (and backtest) on Dask")
+    parser.add_argument("--backtest", action="store_true", help="with --parquet-parts: also backtest, file by file")
     args = parser.parse_args()
     if not Path(GNU_TIME).exists():
         sys.exit(f"{GNU_TIME} not found: apt-get install -y time")
@@ -134,19 +149,41 @@ def main() -> None:
                             "val_windows": info["metrics"]["val_windows"],
                             "train_seconds": info["metrics"]["train_seconds"],
                             "file_mib": round((folder / "big.rnncast").stat().st_size / 2**20, 2)}
-            predict = timed([*rnncast, "predict", "big.rnncast", "-o", "forecast.csv"], folder, env)
+            metrics = info["metrics"]
+            cap = info["training"]["windows_per_epoch"] or 10**18
+            refit_epochs = metrics["best_epoch"] if metrics["refit_windows"] else 0
+            trained = (min(cap, metrics["train_windows"]) * metrics["epochs_run"]
+                       + min(cap, metrics["refit_windows"]) * refit_epochs)
+            out["model"]["windows_trained"] = trained
+            out["model"]["windows_per_s"] = round(trained / max(metrics["train_seconds"], 1e-9))
+            scheduler = ["--scheduler", args.scheduler] if args.scheduler else []
+            if args.parquet_parts:
+                predict = timed([*rnncast, "predict", "big.rnncast", "--data", data.name, "-o", "forecasts",
+                                 *scheduler], folder, env)
+                written = _parquet_rows(folder / "forecasts") if predict["exit_code"] == 0 else 0
+            else:
+                predict = timed([*rnncast, "predict", "big.rnncast", "-o", "forecast.csv"], folder, env)
+                written = sum(1 for _ in (folder / "forecast.csv").open()) - 1 if predict["exit_code"] == 0 else 0
             if predict["exit_code"] == 0:
-                with (folder / "forecast.csv").open() as f:
-                    written = sum(1 for _ in f) - 1
                 predict["rows_written"] = written
                 predict["rows_expected"] = args.series * horizon
                 predict["rows_ok"] = written == args.series * horizon
             out["predict"] = predict
+            if args.backtest and args.parquet_parts:
+                backtest = timed([*rnncast, "backtest", data.name, "--id-col", "series", *epochs, "-o", "scores",
+                                  *scheduler], folder, env)
+                if backtest["exit_code"] == 0:
+                    summary = json.loads((folder / "scores" / "_summary.json").read_text())
+                    backtest["rows_written"] = _parquet_rows(folder / "scores")
+                    backtest["settings"] = summary["settings"]
+                    backtest["mase"] = {m: round(v["mase"], 4) for m, v in summary["summary"].items()
+                                        if v.get("mase") is not None}
+                out["backtest"] = backtest
         budget_mib = args.budget_gib * 1024
-        peaks = [p["peak_rss_mib"] for p in (out.get("fit"), out.get("predict")) if p and p["peak_rss_mib"]]
+        runs = [out.get(name) for name in ("fit", "predict", "backtest") if out.get(name)]
+        peaks = [p["peak_rss_mib"] for p in runs if p["peak_rss_mib"]]
         out["budget_gib"] = args.budget_gib
-        out["budget_held"] = bool(peaks) and max(peaks) <= budget_mib and all(
-            p["exit_code"] == 0 for p in (out.get("fit"), out.get("predict")) if p)
+        out["budget_held"] = bool(peaks) and max(peaks) <= budget_mib and all(p["exit_code"] == 0 for p in runs)
         print(json.dumps(out, indent=2))
     finally:
         if args.workdir is None:

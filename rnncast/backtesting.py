@@ -190,7 +190,7 @@ def score(series: SeriesSet, plan: Plan, models: Sequence[Model],
     """Every fold's forecasts of `series` by `models` (fold_models' list) and the baselines, scored.
 
     Series are scored independently: a part of the data scored alone gives its rows of the
-    whole (rnncast.partition_tasks scores a folder file by file).
+    whole (rnncast.folders scores a folder file by file).
     """
     from rnncast.adapt import interval_scales
     from rnncast.forecaster import forecast_windows, known_series

@@ -44,7 +44,21 @@ class Workers:
             for future in as_completed(futures):
                 yield future.result()
         finally:
-            self.client.cancel(futures)
+            self._stop(futures)
+
+    def _stop(self, futures: list[Any]) -> None:
+        """Cancel the tasks not started, and wait for those running: none writes after the command ends."""
+        from distributed import wait
+
+        left = [f for f in futures if not f.done()]
+        if not left:
+            return
+        running = {key for keys in self.client.processing().values() for key in keys}
+        self.client.cancel([f for f in left if f.key not in running])
+        try:
+            wait([f for f in left if f.key in running], timeout=600)
+        except TimeoutError:  # a task hung: its temporary file is cleaned by the next write of that output
+            pass
 
     def groups(self, fit_one: Callable[[str, Any], Any], values: Sequence[str], parts: Sequence[Any]) -> list[Any]:
         """fit_one(value, series) of every group on the workers, in parallel; the models in the order of `values`.

@@ -9,13 +9,11 @@ or pyarrow unless it reads new data or writes Parquet).
 from __future__ import annotations
 
 import sys
-from contextlib import AbstractContextManager
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from rnncast.cli import render, streams
+from rnncast.cli import byfile, render, streams
 from rnncast.cli.helpformat import HelpCommand
 from rnncast.cli.options import (
     Adapt,
@@ -90,9 +88,6 @@ from rnncast.cli.usage import Commands
 from rnncast.config import BacktestSpec, NetSpec, TrainSpec, WindowSpec
 from rnncast.errors import ConfigError
 from rnncast.version import __version__
-
-if TYPE_CHECKING:
-    from rnncast.cluster import Workers
 
 # Said once, before the first fit of a cell on a machine, which is otherwise silent while Numba compiles.
 FIRST_COMPILE = ("rnncast: compiling the training kernels for this machine (first run only; "
@@ -217,7 +212,7 @@ def fit(
         if scheduler is not None and by is not None:
             if not quiet:
                 streams.say(f"rnncast: fitting the {by} groups on Dask workers ({scheduler})")
-            with _scheduler(scheduler) as workers:  # per-epoch progress stays on the workers
+            with byfile.workers(scheduler) as workers:  # per-epoch progress stays on the workers
                 model = api.fit_groups(series, by=by, window=window, net=net, train=train, mapper=workers.groups)
         else:
             with render.progress(quiet, terminal, train.epochs) as on_epoch:
@@ -263,8 +258,8 @@ def predict(
       rnncast predict sales.rnncast --data panel/ -o forecasts/ --scheduler local:2
     """
     with streams.handled(ctx):
-        if _by_file(data, output, scheduler, "--data"):
-            _predict_by_file(model, data, output, horizon, level, adapt, scheduler, fmt)
+        if byfile.works_by_file(data, output, scheduler, "--data"):
+            byfile.predict(model, data, output, horizon, level, adapt, scheduler, fmt)
             return
         to_stdout = output is None or str(output) == "-"
         if fmt == "parquet" and to_stdout and streams.stdout_is_terminal():
@@ -290,42 +285,6 @@ def predict(
         else:
             assert output is not None
             api.write_forecast(table, fmt, output, tz=loaded.tz)
-
-
-def _by_file(data: str | None, output: object, scheduler: str | None, flag: str) -> bool:
-    """Whether a command works file by file: a folder or glob of data written to a folder (-o), or on Dask."""
-    from rnncast.io.folder import is_collection
-
-    collection = data is not None and is_collection(data)
-    if scheduler is not None and not (collection and output is not None):
-        raise ConfigError(f"--scheduler works file by file: give a folder or glob of data as {flag} and a folder "
-                          "as -o for the outputs")
-    return collection and output is not None
-
-
-def _predict_by_file(model: Path | None, data: str | None, output: Path | None, horizon: int | None,
-                     level: list[int] | None, adapt: bool, scheduler: str | None, fmt: str) -> None:
-    from contextlib import nullcontext
-
-    from rnncast.partition_tasks import forecast_folder
-
-    if fmt == "json":  # csv is the default, so it cannot tell a choice from no choice
-        raise ConfigError("with a folder as -o, forecasts are written as Parquet files; leave out --format json")
-    if model is None:
-        model = find_model()
-        streams.say(f"using model {model}")
-    assert data is not None and output is not None
-    with (nullcontext(None) if scheduler is None else _scheduler(scheduler)) as workers:
-        done = forecast_folder(model, data, output, horizon=horizon, levels=level or (), adapt=adapt,
-                               map_tasks=None if workers is None else workers.partitions,
-                               on_done=render.partition_progress("predict"))
-    streams.say(render.partitions_summary("predict", done, output))
-
-
-def _scheduler(address: str) -> AbstractContextManager[Workers]:
-    from rnncast.cluster import scheduler
-
-    return scheduler(address)
 
 
 @app.command(cls=HelpCommand)
@@ -396,18 +355,10 @@ def backtest(
         def on_fold(done: int, total: int, seconds: float) -> None:
             streams.say(f"backtest: fold {done}/{total} done ({seconds:.1f} s)")
 
-        if _by_file(data, report, scheduler, "DATA"):
+        if byfile.works_by_file(data, report, scheduler, "DATA"):
             assert report is not None
-            from contextlib import nullcontext
-
-            from rnncast.partition_tasks import backtest_folder
-
-            with (nullcontext(None) if scheduler is None else _scheduler(scheduler)) as workers:
-                result, done = backtest_folder(data, report, read_spec=reading, window=window, net=net,
-                                               train=train, spec=spec, on_fold=on_fold,
-                                               map_tasks=None if workers is None else workers.partitions,
-                                               on_done=render.partition_progress("backtest"))
-            streams.say(render.partitions_summary("backtest", done, report))
+            result = byfile.backtest(data, report, scheduler, on_fold, read_spec=reading, window=window, net=net,
+                                     train=train, spec=spec)
         else:
             from rnncast import api
 

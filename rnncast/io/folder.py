@@ -43,6 +43,11 @@ class FolderTable(Table):
         part = int(np.searchsorted(self.starts, row, side="right")) - 1
         return self.parts[part].at(int(row - self.starts[part]))
 
+    def release(self) -> None:
+        super().release()
+        for part in self.parts:  # they hold the same buffers
+            part.release()
+
 
 def files_of(source: str | os.PathLike[str]) -> list[Path]:
     """The data files of a folder (recursively, hidden ones left out) or of a glob, sorted."""

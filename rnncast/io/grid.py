@@ -16,12 +16,12 @@ from rnncast.io.times import format_tick
 class _Grid:
     ticks: np.ndarray  # (M,) int64 ns, every series' grid stacked
     offsets: np.ndarray  # (S+1,) int64 into the grid
-    position: np.ndarray  # (N,) int64: grid row of each sorted input row
+    position: np.ndarray | None  # (N,) int64: grid row of each sorted input row (None: no gaps, the same row)
     source: np.ndarray  # (M,) int64: file data row of each grid row, -1 where inserted
 
     def values_from(self, values: np.ndarray) -> np.ndarray:
         """Sorted input rows placed on the grid, NaN in inserted rows (no copy without gaps)."""
-        if len(self.ticks) == len(values):
+        if self.position is None:
             return values
         out = np.full((len(self.ticks), values.shape[1]), np.nan)
         out[self.position] = values
@@ -32,7 +32,7 @@ def regular_grid(
     table: Table, ticks: np.ndarray, offsets: np.ndarray, order: np.ndarray, ids: tuple[str, ...], alias: str
 ) -> _Grid:
     grids: list[np.ndarray] = []
-    positions: list[np.ndarray] = []
+    positions: list[np.ndarray | None] = []
     cache: dict[tuple[int, int], np.ndarray] = {}
     start = 0
     new_offsets = np.zeros(len(ids) + 1, dtype=np.int64)
@@ -61,12 +61,13 @@ def regular_grid(
                 f"(counted from the series' first timestamp, {format_tick(key[0])}); check --freq and the timestamps"
             )
         grids.append(grid)
-        positions.append(pos + start)
+        positions.append(pos + start if len(grid) != len(t) else None)  # None: row i is grid row i
         start += len(grid)
         new_offsets[s + 1] = start
-    position = np.concatenate(positions)
-    if start == len(ticks):
-        return _Grid(ticks, offsets, position, order)
+    if start == len(ticks):  # no gaps: the rows are the grid (no position array: it is every row's own)
+        return _Grid(ticks, offsets, None, order)
+    position = np.concatenate([p if p is not None else np.arange(new_offsets[s], new_offsets[s + 1])
+                               for s, p in enumerate(positions)])
     source = np.full(start, -1, dtype=np.int64)
     source[position] = order
     return _Grid(np.concatenate(grids), new_offsets, position, source)

@@ -153,16 +153,19 @@ def read_series(
     if isinstance(table, FolderTable) and ids != tuple(sorted(ids)):
         # Files come in any number and order: series in id order make the fit (its batches)
         # and every output the same however the data was partitioned.
-        rank = np.argsort(np.argsort(np.array(ids, dtype=object)))
-        codes, ids = rank[codes].astype(codes.dtype), tuple(sorted(ids))
+        rank = np.argsort(np.argsort(np.array(ids, dtype=object))).astype(codes.dtype)
+        codes, ids = rank[codes], tuple(sorted(ids))
     statics = static_values(table, static, codes, ids) if static else {}
     groups = group_values(table, by, codes, ids) if by is not None else None
     columns = (roles.target, *roles.features, *known)
-    values = np.column_stack([to_float(table, c) for c in columns])
+    # One column (the usual target only) as a view: no second copy of the largest array.
+    values = to_float(table, columns[0])[:, None] if len(columns) == 1 else \
+        np.column_stack([to_float(table, c) for c in columns])
     reject_inf(table, values, columns)
+    table.release()  # the arrays hold what is needed now; the rest is names and row numbers
 
     ticks = times.view(np.int64)
-    order = np.arange(len(ticks))
+    order = np.arange(len(ticks), dtype=np.int32 if len(ticks) < 2**31 else np.int64)
     step = np.diff(codes)
     if not ((step > 0) | ((step == 0) & (np.diff(ticks) >= 0))).all():
         order = np.lexsort((ticks, codes))  # stable: by series, then time

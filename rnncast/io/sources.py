@@ -42,6 +42,10 @@ class Table:
     def at(self, row: int) -> str:
         return f"{self.name}: row {self.row_number(int(row))}"
 
+    def release(self) -> None:
+        """Let go of the columns once read into arrays (messages need only names and row numbers)."""
+        self.columns.clear()
+
 
 def read_bytes(source: str | os.PathLike[str], stdin: IO[bytes] | None) -> tuple[bytes, str, str]:
     if os.fspath(source) == "-":

@@ -1,4 +1,7 @@
-"""predict and backtest over a folder, file by file (rnncast.partitions): the tasks, and the calls that run them.
+"""The API for folders of data, file by file: forecast_folder, backtest_folder, and their tasks.
+
+With rnncast.api, what the command line calls (the file-by-file machinery is
+rnncast.partitions; Dask is rnncast.cluster, reached through `workers`).
 
 A task gets the model file's bytes (sent once to each Dask worker, decoded once per
 process and checked as a file is) and one partition; it reads that file alone, forecasts
@@ -12,10 +15,12 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rnncast.cluster import Workers
 from rnncast.errors import ConfigError
 from rnncast.forecaster import Model
 from rnncast.io import SeriesSet
@@ -25,6 +30,20 @@ from rnncast.partitions import plan as plan_partitions
 if TYPE_CHECKING:
     from rnncast.backtesting import BacktestResult
     from rnncast.config import BacktestSpec, NetSpec, ReadSpec, TrainSpec, WindowSpec
+
+def is_collection(data: str | os.PathLike[str]) -> bool:
+    """Whether `data` names a folder or a glob (several files), not one file."""
+    from rnncast.io.folder import is_collection as collection
+
+    return collection(data)
+
+
+def workers(address: str) -> AbstractContextManager[Workers]:
+    """The Dask cluster at `address`: local:N (started and stopped here) or tcp://HOST:PORT (rnncast.cluster)."""
+    from rnncast.cluster import scheduler
+
+    return scheduler(address)
+
 
 _decoded: dict[str, list[Model]] = {}  # this process's copy of the job's models, by digest
 
