@@ -15,7 +15,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,10 +55,8 @@ class Workers:
             return
         running = {key for keys in self.client.processing().values() for key in keys}
         self.client.cancel([f for f in left if f.key not in running])
-        try:
+        with suppress(TimeoutError):  # a task hung: its temporary file goes with the next write of that output
             wait([f for f in left if f.key in running], timeout=600)
-        except TimeoutError:  # a task hung: its temporary file is cleaned by the next write of that output
-            pass
 
     def groups(self, fit_one: Callable[[str, Any], Any], values: Sequence[str], parts: Sequence[Any]) -> list[Any]:
         """fit_one(value, series) of every group on the workers, in parallel; the models in the order of `values`.
