@@ -5,7 +5,8 @@ oracle: ETTh1 (or ETTh2), target OT, LTSF-Linear protocol of benchmarks/accuracy
 windows at stride 1). Once univariate, once with the other six columns as --known,
 their *actual* future values given at every test window's forecast steps: an oracle
 (nobody knows tomorrow's loads), there to prove the known path works, not a forecast
-anyone could make. Both in the same run, same seeds.
+anyone could make. And a positive control: one known column that does carry OT's future
+(OT plus noise of one standard deviation). All in the same run, same seeds.
 
 speed: a generated daily panel, the same fit with and without two known columns and one
 static attribute (same windows, epochs and seed), alternated over --rounds; the ratio of
@@ -43,8 +44,16 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ett" /
 NET = NetSpec(cell="lstm", hidden=64)
 
 
-def oracle_run(data: Path, horizon: int, seed: int, known: bool, epochs: int) -> dict:
-    series = read_series(data, target="OT", known=OTHERS if known else ())
+def oracle_run(data: Path, horizon: int, seed: int, mode: str, epochs: int, noise: float = 1.0) -> dict:
+    """mode "none": univariate; "loads": the six other columns as --known, their actual future given;
+    "control": one known column that does carry OT's future (OT plus Gaussian noise of `noise`
+    training standard deviations), built in memory: the path's positive control."""
+    series = read_series(data, target="OT", known={"none": (), "loads": OTHERS, "control": OTHERS[:1]}[mode])
+    if mode == "control":
+        values = series.values.copy()
+        spread = values[:TRAIN_END, 0].std()
+        values[:, 1] = values[:, 0] + np.random.default_rng(123).normal(0, noise * spread, len(values))
+        series = dataclasses.replace(series, values=values)
     head = dataclasses.replace(series, values=series.values[:VAL_END], times=series.times[:VAL_END],
                                offsets=np.array([0, VAL_END]), future=None)
     window = WindowSpec(lookback=LOOKBACK, horizon=horizon, val_fraction=(VAL_END - TRAIN_END) / VAL_END,
@@ -56,12 +65,13 @@ def oracle_run(data: Path, horizon: int, seed: int, known: bool, epochs: int) ->
     firsts = np.arange(VAL_END - LOOKBACK, TEST_END - LOOKBACK - horizon + 1)
     history = series.values[firsts[:, None] + np.arange(LOOKBACK)]
     targets = firsts[:, None] + LOOKBACK + np.arange(horizon)
-    ahead = series.values[targets, 1:] if known else None  # the actual future of the six loads
+    ahead = series.values[targets, 1:] if mode != "none" else None  # the actual future of the known columns
     pred = api.forecast_windows(model, history, series.times[targets], series_index=np.zeros(len(firsts), int),
                                 known_future=ahead)["forecast"]
     std = float(model.scaler.scale[0, 0])  # z-scored errors: the mean cancels
     err = (pred - series.values[targets, 0]) / std
-    return {"horizon": horizon, "seed": seed, "known": list(OTHERS) if known else [], "mse": float(np.mean(err**2)),
+    known = {"none": [], "loads": list(OTHERS), "control": [f"OT + N(0, ({noise} sd)^2)"]}[mode]
+    return {"horizon": horizon, "seed": seed, "mode": mode, "known": known, "mse": float(np.mean(err**2)),
             "mae": float(np.mean(np.abs(err))), "train_seconds": round(seconds, 1),
             "epochs_run": model.metrics["epochs_run"], "test_windows": len(firsts)}
 
@@ -124,16 +134,19 @@ def main() -> int:
     args = parser.parse_args()
     out: dict = {}
     if not args.skip_oracle:
-        runs = [oracle_run(args.data, args.horizon, seed, known, args.epochs)
-                for seed in args.seeds for known in (False, True)]
+        runs = [oracle_run(args.data, args.horizon, seed, mode, args.epochs)
+                for seed in args.seeds for mode in ("none", "loads", "control")]
         for r in runs:
             print(json.dumps(r), file=sys.stderr)
-        uni = statistics.mean(r["mse"] for r in runs if not r["known"])
-        orc = statistics.mean(r["mse"] for r in runs if r["known"])
+        mean = {mode: statistics.mean(r["mse"] for r in runs if r["mode"] == mode)
+                for mode in ("none", "loads", "control")}
         out["oracle"] = {"data": args.data.stem, "horizon": args.horizon, "seeds": args.seeds,
-                         "univariate_mse": uni, "known_oracle_mse": orc, "ratio": orc / uni, "runs": runs}
-        print(f"{args.data.stem} OT h={args.horizon}: univariate MSE {uni:.4f}, with the six other columns' "
-              f"actual future as --known {orc:.4f} ({orc / uni:.2f}x)", file=sys.stderr)
+                         "univariate_mse": mean["none"], "known_oracle_mse": mean["loads"],
+                         "ratio": mean["loads"] / mean["none"], "control_mse": mean["control"],
+                         "control_ratio": mean["control"] / mean["none"], "runs": runs}
+        print(f"{args.data.stem} OT h={args.horizon}: univariate MSE {mean['none']:.4f}; with the six other "
+              f"columns' actual future as --known {mean['loads']:.4f} ({mean['loads'] / mean['none']:.2f}x); "
+              f"with OT + noise of 1 sd as --known (control) {mean['control']:.4f}", file=sys.stderr)
     if not args.skip_speed:
         out["speed"] = speed(args.rounds, args.series, args.rows, args.speed_epochs)
         s = out["speed"]

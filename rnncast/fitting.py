@@ -40,11 +40,13 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
     from rnncast.frequency import calendar_cycles, future_times, season_length
     from rnncast.holiday_flags import check_code, column_name, with_holidays
     from rnncast.io.writing import iso_times
+    from rnncast.memory import give_back
     from rnncast.params import ParamLayout, init_params
     from rnncast.statics import encode, fit_statics
     from rnncast.train import train as run_training
     from rnncast.windows import fit_scaler, last_windows, scale, scale32, spare_split
 
+    give_back()  # the read's temporaries, freed but kept by the allocator, before fit's own arrays
     window = window.resolved(series.freq)
     if window.holidays:
         window = replace(window, holidays=check_code(window.holidays))
@@ -132,10 +134,10 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
 
         # Intervals and scores from every validation window, or a fixed sample of
         # CALIBRATION_WINDOWS of them on a panel with more: memory stays bounded.
-        val = val_set.detailed(_sample(len(val_set), CALIBRATION_WINDOWS, [train.seed, 2]))
+        val, val_pred = _validation_forecasts(val_set, _sample(len(val_set), CALIBRATION_WINDOWS, [train.seed, 2]),
+                                              lambda x, extra: predict(net, first_params, x, extra))
         if len(val_set) > CALIBRATION_WINDOWS:
             metrics["calibration_windows"] = CALIBRATION_WINDOWS
-        val_pred = predict(net, first_params, val["x"], val["extra"]).astype(np.float64)  # (W, K), re-centred
         _check_converged(val_pred, val["y"], train)
         intervals = calibrate_levels((val["y"] - val_pred) / val["volatility"][:, None])
         metrics.update(validation_scores(val_pred, val["y"], val["anchor"], val["history"], stats, val["series"],
@@ -152,6 +154,25 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
         lineage=({"event": "fit", "rows": int(len(series.values)), "series": len(series.ids),
                   "until": iso_times(np.array([last.max()]), series.tz)[0]},),
     )
+
+
+# Validation windows built and forecast at a time: their network inputs are the bulk.
+_CALIBRATION_CHUNK = 16_384
+
+
+def _validation_forecasts(val_set: Any, idx: np.ndarray, forecast: Callable[[np.ndarray, np.ndarray], np.ndarray]
+                          ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """val_set.detailed(idx) without its network inputs, and the forecasts (W, K) float64, re-centred.
+
+    In chunks: the inputs of 200,000 windows would otherwise be hundreds of MB at once.
+    """
+    parts: list[dict[str, np.ndarray]] = []
+    preds = []
+    for start in range(0, len(idx), _CALIBRATION_CHUNK):
+        part = val_set.detailed(idx[start : start + _CALIBRATION_CHUNK])
+        preds.append(forecast(part.pop("x"), part.pop("extra")).astype(np.float64))
+        parts.append(part)
+    return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}, np.concatenate(preds)
 
 
 def _check_converged(val_pred: np.ndarray, y_val: np.ndarray, train: TrainSpec) -> None:

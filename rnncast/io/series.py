@@ -161,6 +161,8 @@ def read_series(
     # One column (the usual target only) as a view: no second copy of the largest array.
     values = to_float(table, columns[0])[:, None] if len(columns) == 1 else \
         np.column_stack([to_float(table, c) for c in columns])
+    if not values.flags.writeable:  # Arrow's own buffer, lent: filling writes in place
+        values = values.copy()
     reject_inf(table, values, columns)
     table.release()  # the arrays hold what is needed now; the rest is names and row numbers
 
