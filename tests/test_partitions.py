@@ -164,3 +164,25 @@ def test_the_model_and_forecasts_do_not_depend_on_how_the_data_is_partitioned(tm
         np.testing.assert_array_equal(four.params[weight], two.params[weight])
     a, b = read_folder(tmp_path / "four-out"), read_folder(tmp_path / "two-out")
     np.testing.assert_allclose(a["forecast"], b["forecast"], rtol=1e-6)
+
+
+def test_without_scheduler_nothing_imports_dask(tmp_path: Path, fitted) -> None:
+    import subprocess
+    import sys
+
+    from helpers import env
+
+    panel, model, _ = fitted
+    script = "\n".join([
+        "import sys",
+        "from rnncast.cli import main",
+        "sys.argv = ['rnncast', 'predict', sys.argv[1], '--data', sys.argv[2], '-o', sys.argv[3]]",
+        "try:",
+        "    main()",
+        "except SystemExit as stop:",
+        "    assert not stop.code",
+        "assert 'distributed' not in sys.modules and 'dask' not in sys.modules, 'Dask was imported'"])
+    done = subprocess.run([sys.executable, "-c", script, str(model), str(panel), str(tmp_path / "out")], env=env(),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert len(list((tmp_path / "out").rglob("*.parquet"))) == 4
