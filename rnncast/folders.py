@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from rnncast.cluster import Workers
 from rnncast.errors import ConfigError
 from rnncast.forecaster import Model
+from rnncast.groups import ModelGroup
 from rnncast.io import SeriesSet
 from rnncast.partitions import METADATA_KEY, Done, Job, Mapper, Partition, guarded, run, written_ids
 from rnncast.partitions import plan as plan_partitions
@@ -62,15 +63,40 @@ def shared_models(job: Job) -> list[Model]:
     return _decoded[key]
 
 
-def read_partition(model: Model, part: Partition) -> SeriesSet:
-    """One file of the folder, with its hive keys, read with the model's columns."""
+def _model_or_group(data: bytes, name: str) -> Model | ModelGroup:
+    """A model file's bytes as what it holds: a Model, or the ModelGroup of `fit --by`."""
+    from rnncast.format import decode
+    from rnncast.groupfile import GROUP_KIND, group_from_parts
+    from rnncast.modelfile import model_from_parts
+
+    header, arrays = decode(data, Path(name))
+    if header.get("kind") == GROUP_KIND:
+        return group_from_parts(header, arrays, name)
+    return model_from_parts(header, arrays, name)
+
+
+_predicting: dict[str, Model | ModelGroup] = {}  # predict's model (or group), decoded once per process
+
+
+def _shared_predictor(job: Job) -> Model | ModelGroup:
+    key = hashlib.sha256(job.shared).hexdigest()
+    if key not in _predicting:
+        _predicting.clear()
+        _predicting[key] = _model_or_group(job.shared, str(job.options.get("model", "model")))
+    return _predicting[key]
+
+
+def read_partition(model: Model | ModelGroup, part: Partition) -> SeriesSet:
+    """One file of the folder, with its hive keys, read with the model's columns (a group's: and its --by)."""
     from rnncast.forecast_inputs import model_columns
+    from rnncast.groups import columns_of
     from rnncast.io import read_series
 
-    spec = model_columns(model)
+    spec = columns_of(model) if isinstance(model, ModelGroup) else model_columns(model)
+    tz = (model.models[0] if isinstance(model, ModelGroup) else model).tz
     return read_series(part.source, target=spec.target, time_col=spec.time_col, id_col=spec.id_col,
                        features=spec.features, freq=spec.freq, fill=spec.fill, for_model=True,
-                       known=spec.known, static=spec.static, files=[part.file]).in_zone(model.tz)
+                       known=spec.known, static=spec.static, by=spec.by, files=[part.file]).in_zone(tz)
 
 
 @guarded
@@ -79,10 +105,11 @@ def forecast_partition(job: Job, part: Partition) -> Done:
     from rnncast import api
     from rnncast.io import write_forecast
 
-    model = shared_models(job)[0]
-    assert model.id_col is not None  # checked by forecast_folder
+    model = _shared_predictor(job)
+    first = model.models[0] if isinstance(model, ModelGroup) else model
+    assert first.id_col is not None  # checked by forecast_folder
     stamp = job.stamp(part)
-    ids = written_ids(part, stamp, model.id_col)
+    ids = written_ids(part, stamp, first.id_col)
     if ids is not None:
         return Done(part, ids, skipped=True)
     series = read_partition(model, part)
@@ -90,7 +117,7 @@ def forecast_partition(job: Job, part: Partition) -> Done:
     table = api.forecast(model, series, horizon=job.options["horizon"], levels=tuple(job.options["levels"]),
                          adapt=job.options["adapt"], notes=notes)
     part.output.parent.mkdir(parents=True, exist_ok=True)
-    write_forecast(table, "parquet", part.output, tz=model.tz, metadata={METADATA_KEY: stamp})
+    write_forecast(table, "parquet", part.output, tz=first.tz, metadata={METADATA_KEY: stamp})
     return Done(part, series.ids, tuple(notes))
 
 
@@ -101,10 +128,10 @@ def forecast_folder(model_path: str | os.PathLike[str], data: str | os.PathLike[
     """`predict --data FOLDER -o DIR`: every file's forecast to its own Parquet file under `out_dir`."""
     from rnncast.format import read_model_bytes
     from rnncast.intervals import usable_levels
-    from rnncast.modelfile import model_from_bytes
 
     shared = read_model_bytes(model_path)
-    model = model_from_bytes(shared, os.fspath(model_path))  # checked here first: one line, before any task
+    loaded = _model_or_group(shared, os.fspath(model_path))  # checked here first: one line, before any task
+    model = loaded.models[0] if isinstance(loaded, ModelGroup) else loaded  # a group's share their settings
     if model.id_col is None:
         raise ConfigError("the model has no id column, so every file of the folder would be the same series; "
                           "give one file as --data, or fit with --id-col")
@@ -112,7 +139,8 @@ def forecast_folder(model_path: str | os.PathLike[str], data: str | os.PathLike[
         raise ConfigError(f"--horizon must be from 1 to {model.net.horizon} (the horizon the model was trained "
                           f"for), got {horizon}")
     job = Job(shared, {"model": os.fspath(model_path), "horizon": horizon,
-                       "levels": list(usable_levels(model.intervals, levels)), "adapt": adapt})
+                       "levels": [int(lv) for lv in dict.fromkeys(levels)] if isinstance(loaded, ModelGroup)
+                       else list(usable_levels(model.intervals, levels)), "adapt": adapt})
     return run(plan_partitions(data, out_dir), forecast_partition, job, map_tasks, on_done)
 
 

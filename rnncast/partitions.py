@@ -83,7 +83,14 @@ def plan(source: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -> lis
     if _inside(out, root):
         raise ConfigError(f"-o {out} is inside the data folder {root}, where the next run would read it as data; "
                           "choose a folder outside it")
-    return [Partition(name, f, out / _parquet_name(f.relative_to(root))) for f in files]
+    parts = [Partition(name, f, out / _parquet_name(f.relative_to(root))) for f in files]
+    taken: dict[Path, Partition] = {}
+    for part in parts:
+        first = taken.setdefault(part.output, part)
+        if first is not part:
+            raise ConfigError(f"{first.name} and {part.name} would both be written to {part.output}; rename one "
+                              "of them (outputs are Parquet files named after the inputs)")
+    return parts
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -186,3 +186,28 @@ def test_without_scheduler_nothing_imports_dask(tmp_path: Path, fitted) -> None:
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert len(list((tmp_path / "out").rglob("*.parquet"))) == 4
+
+
+def test_a_fit_by_model_forecasts_a_folder_file_by_file(tmp_path: Path) -> None:
+    frame = partitioned_panel(tmp_path / "panel")
+    model = tmp_path / "groups.rnncast"
+    assert run("fit", tmp_path / "panel", *PANEL_FIT, "--by", "region", "-o", model).exit_code == 0
+    by_file = run("predict", model, "--data", tmp_path / "panel", "-o", tmp_path / "out")
+    assert by_file.exit_code == 0, by_file.stderr
+    frame.to_csv(tmp_path / "all.csv", index=False)
+    whole = run("predict", model, "--data", tmp_path / "all.csv", "-f", "parquet", "-o", tmp_path / "whole.parquet")
+    assert whole.exit_code == 0, whole.stderr
+    expected = pd.read_parquet(tmp_path / "whole.parquet").sort_values(["store", "timestamp"]).reset_index(drop=True)
+    got = read_folder(tmp_path / "out")
+    assert list(got.columns) == list(expected.columns) and list(got["region"]) == list(expected["region"])
+    np.testing.assert_allclose(got["forecast"], expected["forecast"], rtol=1e-5)
+
+
+def test_future_and_colliding_output_names_are_refused_in_one_line(tmp_path: Path, fitted) -> None:
+    panel, model, _ = fitted
+    future = run("predict", model, "--data", panel, "-o", tmp_path / "out", "--future", tmp_path / "f.csv")
+    assert future.exit_code == 2 and "leave out --future" in future.stderr
+    pd.read_parquet(panel / "region=r0" / "part-0.parquet").to_csv(panel / "region=r0" / "part-0.csv", index=False)
+    clash = run("predict", model, "--data", panel, "-o", tmp_path / "out")
+    assert clash.exit_code == 2 and "part-0.csv" in clash.stderr and "both be written" in clash.stderr
+    assert not (tmp_path / "out").exists()

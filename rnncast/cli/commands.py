@@ -259,6 +259,9 @@ def predict(
     """
     with streams.handled(ctx):
         if byfile.works_by_file(data, output, scheduler, "--data"):
+            if future is not None:
+                raise ConfigError("with a folder of data, the known columns' future comes from the rows after "
+                                  "each series' history in its file; leave out --future")
             byfile.predict(model, data, output, horizon, level, adapt, scheduler, fmt)
             return
         to_stdout = output is None or str(output) == "-"
