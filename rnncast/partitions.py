@@ -25,7 +25,6 @@ from typing import Any
 from rnncast.errors import ConfigError, DataError, RnncastError
 
 METADATA_KEY = "rnncast"
-_SUFFIXES = (".parquet", ".pq", ".csv.gz", ".csv", ".tsv", ".txt")
 
 
 @dataclass(frozen=True)
@@ -98,8 +97,10 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def _parquet_name(relative: Path) -> Path:
+    from rnncast.io.folder import DATA_SUFFIXES
+
     lower = relative.name.lower()
-    stem = next((relative.name[: -len(s)] for s in _SUFFIXES if lower.endswith(s)), relative.name)
+    stem = next((relative.name[: -len(s)] for s in DATA_SUFFIXES if lower.endswith(s)), relative.name)
     return relative.with_name(stem + ".parquet")
 
 

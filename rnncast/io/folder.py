@@ -23,7 +23,7 @@ from rnncast.io.sources import Table, load_table, read_bytes
 if TYPE_CHECKING:
     import pyarrow as pa
 
-_SUFFIXES = (".parquet", ".pq", ".csv", ".csv.gz", ".tsv", ".txt")
+DATA_SUFFIXES = (".parquet", ".pq", ".csv", ".csv.gz", ".tsv", ".txt")  # what a folder's data files end in
 
 
 def is_collection(source: str | os.PathLike[str]) -> bool:
@@ -57,7 +57,7 @@ def files_of(source: str | os.PathLike[str]) -> list[Path]:
                  and not any(part.startswith((".", "_")) for part in p.relative_to(name).parts)]
     else:
         found = [Path(p) for p in glob.glob(name, recursive=True) if os.path.isfile(p)]
-    data = sorted(p for p in found if p.name.lower().endswith(_SUFFIXES))
+    data = sorted(p for p in found if p.name.lower().endswith(DATA_SUFFIXES))
     if not data:
         raise DataError(f"{name}: no Parquet or CSV files there; give a file, a folder of them or a glob like "
                         "'data/*.parquet'")
