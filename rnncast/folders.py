@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from rnncast.backtesting import BacktestResult
     from rnncast.config import BacktestSpec, NetSpec, ReadSpec, TrainSpec, WindowSpec
 
+
 def is_collection(data: str | os.PathLike[str]) -> bool:
     """Whether `data` names a folder or a glob (several files), not one file."""
     from rnncast.io.folder import is_collection as collection
@@ -46,44 +47,42 @@ def workers(address: str) -> AbstractContextManager[Workers]:
     return scheduler(address)
 
 
-_decoded: dict[str, list[Model]] = {}  # this process's copy of the job's models, by digest
+_decoded: dict[str, Any] = {}  # this process's copy of the job's model(s), by the bytes' digest
 
 
-def shared_models(job: Job) -> list[Model]:
-    """The models of `job.shared` (one file's bytes, or several end to end), decoded once per process."""
-    from rnncast.modelfile import model_from_bytes
-
+def _once(job: Job, decode: Callable[[], Any]) -> Any:
+    """decode() of `job.shared`, once per process (Dask workers live on between tasks and jobs)."""
     key = hashlib.sha256(job.shared).hexdigest()
     if key not in _decoded:
         _decoded.clear()  # one job at a time: a long-lived worker serves job after job
-        sizes = job.options.get("sizes", [len(job.shared)])
+        _decoded[key] = decode()
+    return _decoded[key]
+
+
+def shared_models(job: Job) -> list[Model]:
+    """The models of `job.shared`, several model files' bytes end to end (backtest's folds)."""
+    from rnncast.modelfile import model_from_bytes
+
+    def decode() -> list[Model]:
+        sizes = job.options["sizes"]
         ends = [sum(sizes[: i + 1]) for i in range(len(sizes))]
         name = str(job.options.get("model", "model"))
-        _decoded[key] = [model_from_bytes(job.shared[end - size : end], name) for size, end in zip(sizes, ends)]
-    return _decoded[key]
+        return [model_from_bytes(job.shared[end - size : end], name) for size, end in zip(sizes, ends)]
+
+    return _once(job, decode)
 
 
 def _model_or_group(data: bytes, name: str) -> Model | ModelGroup:
     """A model file's bytes as what it holds: a Model, or the ModelGroup of `fit --by`."""
     from rnncast.format import decode
-    from rnncast.groupfile import GROUP_KIND, group_from_parts
-    from rnncast.modelfile import model_from_parts
+    from rnncast.groupfile import model_or_group_from_parts
 
-    header, arrays = decode(data, Path(name))
-    if header.get("kind") == GROUP_KIND:
-        return group_from_parts(header, arrays, name)
-    return model_from_parts(header, arrays, name)
-
-
-_predicting: dict[str, Model | ModelGroup] = {}  # predict's model (or group), decoded once per process
+    return model_or_group_from_parts(*decode(data, Path(name)), name)
 
 
 def _shared_predictor(job: Job) -> Model | ModelGroup:
-    key = hashlib.sha256(job.shared).hexdigest()
-    if key not in _predicting:
-        _predicting.clear()
-        _predicting[key] = _model_or_group(job.shared, str(job.options.get("model", "model")))
-    return _predicting[key]
+    """predict's model (or group), from `job.shared`: one model file's bytes."""
+    return _once(job, lambda: _model_or_group(job.shared, str(job.options.get("model", "model"))))
 
 
 def read_partition(model: Model | ModelGroup, part: Partition) -> SeriesSet:

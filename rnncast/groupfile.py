@@ -62,7 +62,12 @@ def load_model_or_group(path: str | os.PathLike[str]) -> Model | ModelGroup:
     """What a model file holds: a Model, or a ModelGroup (a file of `fit --by`); ModelFileError if neither."""
     from rnncast.format import load_model as load_file
 
-    header, arrays = load_file(path)
+    return model_or_group_from_parts(*load_file(path), path)
+
+
+def model_or_group_from_parts(header: dict[str, Any], arrays: dict[str, np.ndarray],
+                              path: str | os.PathLike[str]) -> Model | ModelGroup:
+    """A file's header and arrays as what they hold: a ModelGroup when its kind says so, else a Model."""
     if header.get("kind") == GROUP_KIND:
         return group_from_parts(header, arrays, path)
     return model_from_parts(header, arrays, path)
