@@ -35,6 +35,7 @@ import numpy as np
 from rnncast.forecaster import Model, forecast_windows, known_series
 from rnncast.frequency import future_times
 from rnncast.intervals import usable_levels
+from rnncast.transform import to_model
 
 if TYPE_CHECKING:
     from rnncast.io import SeriesSet
@@ -182,6 +183,10 @@ def series_scales(model: Model, series: SeriesSet, known: Sequence[int | None],
         forecast = forecast_windows(model, history, future, model.scaler, index[at],
                                     known_future=steps_known)["forecast"]
         actual = series.values[row, 0]
+        if model.window.transform != "none":  # misses in the model's space, where the intervals were calibrated
+            actual = to_model(model.window.transform, np.maximum(actual, 1e-300)[..., None])[..., 0]
+            forecast = to_model(model.window.transform, forecast[..., None])[..., 0]
+            history = to_model(model.window.transform, history)
         counted = (targets < length[at][:, None]) & (targets >= new_from_row[at][:, None])
         if series.made_up is not None:
             counted &= ~series.made_up[row]

@@ -17,6 +17,7 @@ Cell = Literal["lstm", "gru", "rnn"]
 Loss = Literal["mse", "mae", "huber"]
 Scaler = Literal["standard", "minmax", "none"]
 Norm = Literal["last", "mean", "none"]  # per-window re-centring (rnncast.features.anchors)
+Transform = Literal["auto", "log", "none"]  # of the target before scaling (rnncast.transform)
 Calendar = Literal["auto", "none"]  # calendar features of the forecast steps, or none
 Fill = Literal["interpolate", "ffill", "error"]  # how gaps are filled when a series is read (rnncast.io)
 OutputFormat = Literal["csv", "json", "parquet"]  # formats a forecast can be written in (rnncast.io)
@@ -25,6 +26,7 @@ CELLS: tuple[Cell, ...] = get_args(Cell)
 LOSSES: tuple[Loss, ...] = get_args(Loss)
 SCALERS: tuple[Scaler, ...] = get_args(Scaler)
 NORMS: tuple[Norm, ...] = get_args(Norm)
+TRANSFORMS: tuple[Transform, ...] = get_args(Transform)
 CALENDARS: tuple[Calendar, ...] = get_args(Calendar)
 FILLS: tuple[Fill, ...] = get_args(Fill)
 OUTPUT_FORMATS: tuple[OutputFormat, ...] = get_args(OutputFormat)
@@ -117,8 +119,13 @@ class WindowSpec:
     # A country code ("US", "DE-BY"): its public holidays as a known-in-advance 0/1 input
     # (rnncast.holiday_flags), for the lookback and the forecast steps alike.
     holidays: str | None = None
+    # "log": the network learns log(target), so changes are relative (seasons that grow with
+    # the level become additive); "auto": log for positive seasonal series (rnncast.transform).
+    transform: Transform = "auto"
 
     def __post_init__(self) -> None:
+        _require(self.transform in TRANSFORMS,
+                 f"--transform must be one of {', '.join(TRANSFORMS)}, got {self.transform!r}")
         _require(self.norm in NORMS, f"--norm must be one of {', '.join(NORMS)}, got {self.norm!r}")
         _require(self.calendar in CALENDARS, f"--calendar must be one of {', '.join(CALENDARS)}, got {self.calendar!r}")
         _require(self.patch >= 1, f"--patch must be at least 1, got {self.patch}")

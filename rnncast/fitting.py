@@ -44,6 +44,7 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
     from rnncast.params import ParamLayout, init_params
     from rnncast.statics import encode, fit_statics
     from rnncast.train import train as run_training
+    from rnncast.transform import choose, to_model
     from rnncast.windows import fit_scaler, last_windows, scale, scale32, spare_split
 
     give_back()  # the read's temporaries, freed but kept by the allocator, before fit's own arrays
@@ -52,6 +53,9 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
         window = replace(window, holidays=check_code(window.holidays))
     given_known = tuple(k for k in series.known if not window.holidays or k != column_name(window.holidays))
     series = with_holidays(series, window.holidays)
+    window = replace(window, transform=choose(window.transform, series.values[:, 0], series.freq))
+    original = series  # in the data's units: the stored history and the fingerprint
+    series = replace(series, values=to_model(window.transform, series.values, series.ids, series.offsets))
     T, K = window.steps
     cycles = calendar_cycles(series.freq) if window.calendar == "auto" else ()
     train_ends, validated = spare_split(series.offsets, window.val_fraction, T, K)
@@ -141,15 +145,15 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
         _check_converged(val_pred, val["y"], train)
         intervals = calibrate_levels((val["y"] - val_pred) / val["volatility"][:, None])
         metrics.update(validation_scores(val_pred, val["y"], val["anchor"], val["history"], stats, val["series"],
-                                         season_length(series.freq)))
+                                         season_length(series.freq), window.transform))
     last = series.times[series.offsets[1:] - 1]
     return Model(
         net=net, window=window, train=train, params=params, scaler=stats, ids=series.ids,
         target=series.target, features=series.features, time_col=series.time_col,
         id_col=series.id_col, freq=series.freq, tz=series.tz,
-        history=last_windows(series.values, series.offsets, T, ids=series.ids, dtype=np.float64, pad=True),
+        history=last_windows(original.values, series.offsets, T, ids=series.ids, dtype=np.float64, pad=True),
         last_times=last, future_times=future_times(last, series.freq, K),
-        calendar=cycles, intervals=intervals, metrics=metrics, data_fingerprint=series.fingerprint(),
+        calendar=cycles, intervals=intervals, metrics=metrics, data_fingerprint=original.fingerprint(),
         known=given_known, static=static, static_values=static_values if static else None,
         lineage=({"event": "fit", "rows": int(len(series.values)), "series": len(series.ids),
                   "until": iso_times(np.array([last.max()]), series.tz)[0]},),
@@ -191,7 +195,8 @@ def _check_converged(val_pred: np.ndarray, y_val: np.ndarray, train: TrainSpec) 
 
 
 def validation_scores(pred: np.ndarray, y_val: np.ndarray, anchor: np.ndarray, history: np.ndarray,
-                      stats: ScalerStats, series_index: np.ndarray, season: int = 1) -> dict[str, Any]:
+                      stats: ScalerStats, series_index: np.ndarray, season: int = 1,
+                      transform: str = "none") -> dict[str, Any]:
     """MAE and RMSE on the validation windows in original units, beside the naive and seasonal-naive forecasts'.
 
     pred and y_val are re-centred on `anchor` (each window's level, see rnncast.features);
@@ -200,13 +205,17 @@ def validation_scores(pred: np.ndarray, y_val: np.ndarray, anchor: np.ndarray, h
     frequency has a season that fits in the lookback).
     """
     from rnncast.metrics import mae, rmse
+    from rnncast.transform import from_model
     from rnncast.windows import unscale_target
 
+    def unscaled(values: np.ndarray) -> np.ndarray:  # in the data's units, whatever the model's space
+        return from_model(transform, unscale_target(values, series_index, stats))
+
     level = anchor[:, None].astype(np.float64)
-    actual = unscale_target(y_val + level, series_index, stats)
-    pred = unscale_target(pred + level, series_index, stats)
+    actual = unscaled(y_val + level)
+    pred = unscaled(pred + level)
     T, K = history.shape[1], actual.shape[1]
-    naive = unscale_target(np.repeat(history[:, -1:].astype(np.float64), K, axis=1), series_index, stats)
+    naive = unscaled(np.repeat(history[:, -1:].astype(np.float64), K, axis=1))
     scores: dict[str, Any] = {
         "val_mae": float(mae(actual, pred)),
         "val_rmse": float(rmse(actual, pred)),
@@ -215,7 +224,7 @@ def validation_scores(pred: np.ndarray, y_val: np.ndarray, anchor: np.ndarray, h
     }
     if 1 < season <= T:
         lagged = history[:, T - season + np.arange(K) % season].astype(np.float64)  # (W, K)
-        seasonal = unscale_target(lagged, series_index, stats)
+        seasonal = unscaled(lagged)
         scores.update(season=season, seasonal_naive_val_mae=float(mae(actual, seasonal)),
                       seasonal_naive_val_rmse=float(rmse(actual, seasonal)))
     return scores

@@ -50,6 +50,7 @@ def data_inputs(model: Model, series: SeriesSet, steps: int, future_file: str | 
     from rnncast.frequency import future_times
     from rnncast.holiday_flags import with_holidays
     from rnncast.statics import encode
+    from rnncast.transform import to_model
     from rnncast.windows import fit_scaler, last_windows
 
     _note_unused_future(model, future_file, notes)
@@ -57,8 +58,9 @@ def data_inputs(model: Model, series: SeriesSet, steps: int, future_file: str | 
     T = model.lookback
     # float64, as the stored history: float32 would turn values beyond 3.4e38 into inf.
     history = last_windows(series.values, series.offsets, T, ids=series.ids, dtype=np.float64, pad=True)
-    own = fit_scaler(model.window.scaler, series.values, series.offsets, series.offsets[1:], ids=series.ids,
-                     columns=series.columns)
+    # A series the model never saw is scaled by its own history, in the model's space.
+    own = fit_scaler(model.window.scaler, to_model(model.window.transform, series.values, series.ids, series.offsets),
+                     series.offsets, series.offsets[1:], ids=series.ids, columns=series.columns)
     loc, scale = own.loc.copy(), own.scale.copy()
     for s, index in enumerate(known_series(model, series.ids)):
         if index is not None:

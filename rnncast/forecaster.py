@@ -122,9 +122,11 @@ def forecast_windows(model: Model, history: np.ndarray, future: np.ndarray, stat
     `static` (N, D) encoded (default: the model's own series `series_index`).
     """
     from rnncast.features import model_inputs, volatility
+    from rnncast.transform import from_model, to_model
 
     stats = model.scaler if stats is None else stats
     index = np.arange(len(history)) if series_index is None else np.asarray(series_index)
+    history = to_model(model.window.transform, history)  # the model's space (log of the target, or as is)
     windows = stats.windows(history, index).astype(np.float32)  # (N, T, F)
     ahead = None
     if model.known_columns:
@@ -141,7 +143,7 @@ def forecast_windows(model: Model, history: np.ndarray, future: np.ndarray, stat
     loc, scale = stats.loc[index, :1], stats.scale[index, :1]  # (N, 1)
 
     def original(scaled: np.ndarray) -> np.ndarray:
-        return (scaled + level) * scale + loc
+        return from_model(model.window.transform, (scaled + level) * scale + loc)
 
     out = {"forecast": original(centred)}
     if not levels:

@@ -102,8 +102,10 @@ def model_from_parts(header: dict[str, Any], arrays: dict[str, np.ndarray], path
             if params[name].shape != shape:
                 raise ValueError(f"weight {name} has shape {params[name].shape}, expected {shape}")
         columns = header["columns"]
+        # A file from before transforms has none in its window: its model learnt the target as is.
         model = Model(
-            net=net, window=WindowSpec(**header["window"]), train=TrainSpec(**header["train"]),
+            net=net, window=WindowSpec(**{"transform": "none", **header["window"]}),
+            train=TrainSpec(**header["train"]),
             params=params,
             scaler=ScalerStats(header["scaler"], arrays["scaler/loc"], arrays["scaler/scale"]),
             ids=tuple(header["ids"]), target=columns["target"], features=tuple(columns["features"]),
@@ -159,16 +161,22 @@ def describe_intervals(model: Model) -> dict[str, Any] | None:
 
     if model.intervals is None:
         return None
-    history = model.scaler.windows(model.history[:1], np.arange(1))
+    from rnncast.transform import to_model
+
+    history = model.scaler.windows(to_model(model.window.transform, model.history[:1]), np.arange(1))
     scale = float(model.scaler.scale[0, 0]) * float(volatility(history)[0])
-    return {
+    relative = model.window.transform == "log"  # offsets of log(target): factors of the forecast
+    described = {
         "method": "split conformal on validation residuals per horizon step, scaled by each window's volatility; "
                   "with newer data, also by their misses on it (adaptive conformal)",
         "levels": _available_levels(model.intervals),
-        **{f"{lv}%": {"lower": [_json_offset(v, scale) for v in model.intervals[0, lv - 1]],
-                      "upper": [_json_offset(v, scale) for v in model.intervals[1, lv - 1]]}
+        **{f"{lv}%": {"lower": [_json_offset(v, scale, relative) for v in model.intervals[0, lv - 1]],
+                      "upper": [_json_offset(v, scale, relative) for v in model.intervals[1, lv - 1]]}
            for lv in (80, 95)},
     }
+    if relative:
+        described["offsets"] = "relative: the bound is the forecast x (1 + offset)"
+    return described
 
 
 def _available_levels(offsets: np.ndarray) -> str:
@@ -184,7 +192,9 @@ def _available_levels(offsets: np.ndarray) -> str:
     return ", ".join(ranges) + " %"
 
 
-def _json_offset(value: float, scale: float) -> float | None:
+def _json_offset(value: float, scale: float, relative: bool = False) -> float | None:
     # Too few validation windows leave a level unbounded (+-inf, see rnncast.intervals);
     # JSON has no infinity, so the header says null.
-    return round(float(value) * scale, 6) if np.isfinite(value) else None
+    if not np.isfinite(value):
+        return None
+    return round(float(np.expm1(float(value) * scale)) if relative else float(value) * scale, 6)

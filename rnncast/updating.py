@@ -41,6 +41,7 @@ def update_model(model: Model, series: SeriesSet, *, epochs: int = UPDATE_EPOCHS
     from rnncast.model import predict
     from rnncast.params import ParamLayout
     from rnncast.train import train as run_training
+    from rnncast.transform import to_model
     from rnncast.windows import ScalerStats, padded_windows, scale
 
     series = with_holidays(series, model.window.holidays)
@@ -85,7 +86,7 @@ def update_model(model: Model, series: SeriesSet, *, epochs: int = UPDATE_EPOCHS
     stamps = np.concatenate(times)
     idx = np.asarray(index)
     stats = ScalerStats(model.scaler.kind, model.scaler.loc[idx], model.scaler.scale[idx])
-    scaled = scale(values, offsets, stats)
+    scaled = scale(to_model(model.window.transform, values, [model.ids[m] for m in idx], offsets), offsets, stats)
     starts, ends, old_end = offsets[:-1], offsets[1:], offsets[:-1] + np.asarray(old_lengths)
 
     def inputs(first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -106,7 +107,8 @@ def update_model(model: Model, series: SeriesSet, *, epochs: int = UPDATE_EPOCHS
 
     # The model before the update on the new windows: errors on rows it never trained on.
     before = predict(model.net, model.params, x_new, e_new).astype(np.float64)
-    scores = validation_scores(before, y_new, a_new, raw_new[:, :, 0], stats, s_new, season_length(model.freq))
+    scores = validation_scores(before, y_new, a_new, raw_new[:, :, 0], stats, s_new, season_length(model.freq),
+                               model.window.transform)
     layout = ParamLayout.for_spec(model.net)
     tspec = replace(model.train, epochs=epochs, patience=0)
     started = time.perf_counter()

@@ -24,6 +24,7 @@ from rnncast.config import (
     ReadSpec,
     Scaler,
     TrainSpec,
+    Transform,
     WindowSpec,
 )
 from rnncast.errors import ConfigError
@@ -73,6 +74,10 @@ Horizon = Annotated[Optional[int], typer.Option(
 ValFraction = Annotated[float, typer.Option(
     help="Share of each series' end held out for validation and early stopping (0: none).")]
 ScalerOption = Annotated[Scaler, typer.Option(help="Per-series scaling of every column.")]
+TransformOption = Annotated[Transform, typer.Option(
+    help="Learn the log of the target (relative changes; for positive series whose seasons grow with their "
+    "level) or the target itself. auto: log when every value is positive and the data is monthly or "
+    "quarterly, where it measured better on M3.")]
 NormOption = Annotated[Norm, typer.Option(
     help="Re-centre each input window on its last value or mean (forecasts are shifted back).")]
 Patch = Annotated[int, typer.Option(help="Feed the lookback as steps of this many values (must divide --lookback).")]
