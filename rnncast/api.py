@@ -40,18 +40,18 @@ __all__ = ["Model", "ModelGroup", "backtest", "describe", "fit", "fit_groups", "
 
 
 def read(data: Data, spec: ReadSpec = ReadSpec(), stdin: IO[bytes] | None = None, *,
-         for_model: bool = False) -> SeriesSet:
+         for_model: bool = False, files: Sequence[str | os.PathLike[str]] | None = None) -> SeriesSet:
     """`data` as a SeriesSet: a path ("-" for stdin) is read with `spec`; a SeriesSet is returned as it is.
 
     `for_model`: `spec` holds a fitted model's columns (new data for `forecast`), and errors say so.
-    """
+    `files`: of a folder or glob `data`, only these (one partition), with their hive keys."""
     if isinstance(data, SeriesSet):
         return data
     from rnncast.io import read_series
 
     return read_series(data, target=spec.target, time_col=spec.time_col, id_col=spec.id_col,
                        features=spec.features, freq=spec.freq, fill=spec.fill, stdin=stdin, for_model=for_model,
-                       known=spec.known, static=spec.static, by=spec.by)
+                       known=spec.known, static=spec.static, by=spec.by, files=files)
 
 
 def fit(data: Data, *, read_spec: ReadSpec = ReadSpec(), window: WindowSpec = WindowSpec(),

@@ -87,15 +87,13 @@ def _shared_predictor(job: Job) -> Model | ModelGroup:
 
 def read_partition(model: Model | ModelGroup, part: Partition) -> SeriesSet:
     """One file of the folder, with its hive keys, read with the model's columns (a group's: and its --by)."""
+    from rnncast import api
     from rnncast.forecast_inputs import model_columns
     from rnncast.groups import columns_of
-    from rnncast.io import read_series
 
     spec = columns_of(model) if isinstance(model, ModelGroup) else model_columns(model)
     tz = (model.models[0] if isinstance(model, ModelGroup) else model).tz
-    return read_series(part.source, target=spec.target, time_col=spec.time_col, id_col=spec.id_col,
-                       features=spec.features, freq=spec.freq, fill=spec.fill, for_model=True,
-                       known=spec.known, static=spec.static, by=spec.by, files=[part.file]).in_zone(tz)
+    return api.read(part.source, spec, for_model=True, files=[part.file]).in_zone(tz)
 
 
 @guarded
@@ -146,19 +144,17 @@ def forecast_folder(model_path: str | os.PathLike[str], data: str | os.PathLike[
 @guarded
 def backtest_partition(job: Job, part: Partition) -> Done:
     """Score one partition's series with the fold models, rows to its output file, unless current already."""
+    from rnncast import api
     from rnncast.backtesting import score
     from rnncast.holiday_flags import with_holidays
-    from rnncast.io import read_series, write_forecast
+    from rnncast.io import write_forecast
 
     stamp = job.stamp(part)
     ids = written_ids(part, stamp, "series")
     if ids is not None:
         return Done(part, ids, skipped=True, rows=tuple(_rows_of(part.output)))
     plan, spec = job.context
-    series = read_series(part.source, target=spec.target, time_col=spec.time_col, id_col=spec.id_col,
-                         features=spec.features, freq=spec.freq, fill=spec.fill, known=spec.known,
-                         static=spec.static, files=[part.file])
-    series = with_holidays(series, plan.window.holidays)
+    series = with_holidays(api.read(part.source, spec, files=[part.file]), plan.window.holidays)
     result = score(series, plan, shared_models(job))
     part.output.parent.mkdir(parents=True, exist_ok=True)
     write_forecast(_columns_of(result.rows), "parquet", part.output, metadata={METADATA_KEY: stamp})

@@ -108,7 +108,7 @@ def read_series(
     known: Sequence[str] = (),
     static: Sequence[str] = (),
     by: str | None = None,
-    files: Sequence[os.PathLike[str]] | None = None,
+    files: Sequence[str | os.PathLike[str]] | None = None,
 ) -> SeriesSet:
     """Read a CSV, CSV.gz or Parquet file ("-": CSV from `stdin`, default sys.stdin.buffer), or a
     folder or glob of them (rnncast.io.folder: hive-partitioned folders add their keys as columns).
