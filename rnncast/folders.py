@@ -20,7 +20,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rnncast.cluster import Workers
 from rnncast.errors import ConfigError
 from rnncast.forecaster import Model
 from rnncast.groups import ModelGroup
@@ -30,6 +29,7 @@ from rnncast.partitions import plan as plan_partitions
 
 if TYPE_CHECKING:
     from rnncast.backtesting import BacktestResult
+    from rnncast.cluster import Workers
     from rnncast.config import BacktestSpec, NetSpec, ReadSpec, TrainSpec, WindowSpec
 
 

@@ -22,9 +22,11 @@ if TYPE_CHECKING:
 
 def works_by_file(data: str | None, output: object, scheduler: str | None, flag: str) -> bool:
     """Whether a command works file by file: a folder or glob of data written to a folder (-o), or on Dask."""
-    from rnncast.folders import is_collection
+    collection = False
+    if data is not None:  # bare `predict` imports none of the folder machinery: its start-up is measured
+        from rnncast.folders import is_collection
 
-    collection = data is not None and is_collection(data)
+        collection = is_collection(data)
     if scheduler is not None and not (collection and output is not None):
         raise ConfigError(f"--scheduler works file by file: give a folder or glob of data as {flag} and a folder "
                           "as -o for the outputs")
