@@ -457,7 +457,8 @@ def test_predict_imports_no_training_code_nor_pandas(daily_model: Path, daily: P
     )
     # Nor Numba: a forecast of a few series runs in NumPy (rnncast.inference) to start fast.
     no_pandas = ("assert 'pandas' not in sys.modules and 'pyarrow' not in sys.modules\n"
-                 "assert 'numba' not in sys.modules\n")
+                 "assert 'numba' not in sys.modules\n"
+                 "assert 'rnncast.folders' not in sys.modules and 'rnncast.cluster' not in sys.modules\n")
     for argv, more in [
         (["rnncast", "predict", str(daily_model)], no_pandas),
         (["rnncast", "predict", str(daily_model), "-f", "json", "-o", str(tmp_path / "f.json")], no_pandas),
