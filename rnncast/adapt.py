@@ -174,7 +174,8 @@ def series_scales(model: Model, series: SeriesSet, known: Sequence[int | None],
     steps = np.arange(K)
     for lo in range(0, len(origin), CHUNK):
         at = slice(lo, lo + CHUNK)
-        history = series.values[(begin[at] + origin[at])[:, None] - T + np.arange(T)]  # (n, T, F)
+        R = model.history_rows  # Theta of a blended model reads more than the lookback; padded with the first row
+        history = series.values[np.maximum((begin[at] + origin[at])[:, None] - R + np.arange(R), begin[at][:, None])]
         targets = origin[at][:, None] + steps  # (n, K), rows within the series
         future = times[(begin[at] + who[at] * K)[:, None] + targets]
         # Target rows past the data have no actual: read the last row there, counted False.
@@ -192,7 +193,7 @@ def series_scales(model: Model, series: SeriesSet, known: Sequence[int | None],
             counted &= ~series.made_up[row]
         # In the units the intervals were calibrated in: scaled, per unit of window spread.
         scale = model.scaler.scale[index[at], :1]  # (n, 1)
-        spread = volatility(model.scaler.windows(history, index[at], columns=1).astype(np.float32))
+        spread = volatility(model.scaler.windows(history[:, -T:], index[at], columns=1).astype(np.float32))
         errors[at] = np.where(counted, (actual - forecast) / scale / spread[:, None], np.nan)
     per_series = np.split(errors, np.cumsum([ends[s] - begins[s] - o0 for s, _, o0 in work])[:-1])
     assert model.intervals is not None, "levels come from rnncast.intervals.usable_levels"

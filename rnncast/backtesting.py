@@ -82,8 +82,10 @@ def fold_forecasts(model: Model, series: SeriesSet, folds: int) -> list[tuple[np
         raise DataError(f"series {series.ids[int(short[0])]!r} is too short for {folds} folds of {K} rows after a "
                         f"lookback of {T}; use fewer --folds")
     out = []
+    R = model.history_rows
     for origin in at:
-        history = series.values[origin[:, None] - T + np.arange(T)]
+        # Rows before a series' start repeat its first (as stored histories are padded).
+        history = series.values[np.maximum(origin[:, None] - R + np.arange(R), series.offsets[:-1, None])]
         rows = np.minimum(origin[:, None] + np.arange(K), series.offsets[1:, None] - 1)
         future = series.times[rows]
         out.append((future, forecast_windows(model, history, future, model.scaler, index,
@@ -248,9 +250,10 @@ def run_folds(series: SeriesSet, models: Sequence[Any], forecast: Callable[..., 
     for f in range(folds):
         origin = at[f]
         model = models[f if plan.refit else 0]
-        rows = origin[:, None] - lookback + np.arange(lookback)  # (S, T)
+        R = model.history_rows  # Theta of a blended model reads more than the lookback
+        rows = np.maximum(origin[:, None] - R + np.arange(R), starts[:, None])  # (S, R), padded with the first row
         ahead = origin[:, None] + np.arange(horizon)  # (S, K)
-        history = series.values[rows]  # (S, T, F): nothing at or after the origin
+        history = series.values[rows]  # (S, R, F): nothing at or after the origin
         stamps = iso_times(series.times[origin], series.tz)  # as forecasts write them
         out = forecast(model, history, series.times[ahead], levels, cut(series, origin), series.values[ahead])
         actual = target[ahead]

@@ -40,13 +40,13 @@ class WindowSet:
         return net_in, y, extra
 
     def detailed(self, idx: np.ndarray) -> dict[str, np.ndarray]:
-        """batch(idx) and what validation reads besides: anchors, series, target history, volatility."""
+        """batch(idx) and what validation reads besides: anchors, series, target history, volatility, target rows."""
         from rnncast.features import volatility
 
         idx = np.asarray(idx)
         net_in, y, extra, (anchor, x) = self._inputs(idx)
         return {"x": net_in, "y": y, "extra": extra, "anchor": anchor, "series": self.series[idx],
-                "history": x[:, :, 0], "volatility": volatility(x)}
+                "history": x[:, :, 0], "volatility": volatility(x), "t": self.t[idx]}
 
     def _inputs(self, idx: np.ndarray):
         from rnncast.features import model_inputs

@@ -18,6 +18,7 @@ Loss = Literal["mse", "mae", "huber"]
 Scaler = Literal["standard", "minmax", "none"]
 Norm = Literal["last", "mean", "none"]  # per-window re-centring (rnncast.features.anchors)
 Transform = Literal["auto", "log", "none"]  # of the target before scaling (rnncast.transform)
+Combine = Literal["auto", "theta", "none"]  # blend the network's forecast with Theta's (rnncast.theta)
 Calendar = Literal["auto", "none"]  # calendar features of the forecast steps, or none
 Fill = Literal["interpolate", "ffill", "error"]  # how gaps are filled when a series is read (rnncast.io)
 OutputFormat = Literal["csv", "json", "parquet"]  # formats a forecast can be written in (rnncast.io)
@@ -27,6 +28,7 @@ LOSSES: tuple[Loss, ...] = get_args(Loss)
 SCALERS: tuple[Scaler, ...] = get_args(Scaler)
 NORMS: tuple[Norm, ...] = get_args(Norm)
 TRANSFORMS: tuple[Transform, ...] = get_args(Transform)
+COMBINES: tuple[Combine, ...] = get_args(Combine)
 CALENDARS: tuple[Calendar, ...] = get_args(Calendar)
 FILLS: tuple[Fill, ...] = get_args(Fill)
 OUTPUT_FORMATS: tuple[OutputFormat, ...] = get_args(OutputFormat)
@@ -122,8 +124,12 @@ class WindowSpec:
     # "log": the network learns log(target), so changes are relative (seasons that grow with
     # the level become additive); "auto": log for positive seasonal series (rnncast.transform).
     transform: Transform = "auto"
+    # "theta": the forecast is a blend of the network's and the Theta method's, weighted by
+    # their validation errors; "auto": theta for monthly, quarterly and yearly data.
+    combine: Combine = "auto"
 
     def __post_init__(self) -> None:
+        _require(self.combine in COMBINES, f"--combine must be one of {', '.join(COMBINES)}, got {self.combine!r}")
         _require(self.transform in TRANSFORMS,
                  f"--transform must be one of {', '.join(TRANSFORMS)}, got {self.transform!r}")
         _require(self.norm in NORMS, f"--norm must be one of {', '.join(NORMS)}, got {self.norm!r}")

@@ -43,6 +43,8 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
     from rnncast.memory import give_back
     from rnncast.params import ParamLayout, init_params
     from rnncast.statics import encode, fit_statics
+    from rnncast.theta import choose as choose_combine
+    from rnncast.theta import history_rows
     from rnncast.train import train as run_training
     from rnncast.transform import choose, to_model
     from rnncast.windows import fit_scaler, last_windows, scale, scale32, spare_split
@@ -53,10 +55,13 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
         window = replace(window, holidays=check_code(window.holidays))
     given_known = tuple(k for k in series.known if not window.holidays or k != column_name(window.holidays))
     series = with_holidays(series, window.holidays)
-    window = replace(window, transform=choose(window.transform, series.values[:, 0], series.freq))
+    window = replace(window, transform=choose(window.transform, series.values[:, 0], series.freq),
+                     combine=choose_combine(window.combine, series.freq))
     original = series  # in the data's units: the stored history and the fingerprint
     series = replace(series, values=to_model(window.transform, series.values, series.ids, series.offsets))
     T, K = window.steps
+    season = season_length(series.freq)
+    rows = history_rows(T, season) if window.combine == "theta" else T  # what each forecast reads
     cycles = calendar_cycles(series.freq) if window.calendar == "auto" else ()
     train_ends, validated = spare_split(series.offsets, window.val_fraction, T, K)
     stats = fit_scaler(window.scaler, series.values, series.offsets, train_ends, ids=series.ids,
@@ -131,7 +136,7 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
         "train_seconds": round(seconds, 3),
         "filled_values": series.filled,
     }
-    intervals = None
+    intervals, blend = None, 1.0
     if val_set is not None and len(val_set):
         from rnncast.intervals import calibrate_levels
         from rnncast.model import predict
@@ -143,21 +148,47 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
         if len(val_set) > CALIBRATION_WINDOWS:
             metrics["calibration_windows"] = CALIBRATION_WINDOWS
         _check_converged(val_pred, val["y"], train)
+        if window.combine == "theta":
+            blend, val_pred = _blend(val, val_pred, original.values[:, 0], starts, rows, stats, window.transform,
+                                     season)
+            metrics["blend"] = blend
         intervals = calibrate_levels((val["y"] - val_pred) / val["volatility"][:, None])
         metrics.update(validation_scores(val_pred, val["y"], val["anchor"], val["history"], stats, val["series"],
-                                         season_length(series.freq), window.transform))
+                                         season, window.transform))
     last = series.times[series.offsets[1:] - 1]
     return Model(
         net=net, window=window, train=train, params=params, scaler=stats, ids=series.ids,
         target=series.target, features=series.features, time_col=series.time_col,
         id_col=series.id_col, freq=series.freq, tz=series.tz,
-        history=last_windows(original.values, series.offsets, T, ids=series.ids, dtype=np.float64, pad=True),
+        history=last_windows(original.values, series.offsets, rows, ids=series.ids, dtype=np.float64, pad=True),
         last_times=last, future_times=future_times(last, series.freq, K),
         calendar=cycles, intervals=intervals, metrics=metrics, data_fingerprint=original.fingerprint(),
         known=given_known, static=static, static_values=static_values if static else None,
         lineage=({"event": "fit", "rows": int(len(series.values)), "series": len(series.ids),
                   "until": iso_times(np.array([last.max()]), series.tz)[0]},),
+        blend=blend,
     )
+
+
+def _blend(val: dict[str, np.ndarray], network: np.ndarray, target: np.ndarray, starts: np.ndarray, rows: int,
+           stats: ScalerStats, transform: str, season: int) -> tuple[float, np.ndarray]:
+    """The network's weight beside Theta, chosen on the validation windows, and their blended forecasts.
+
+    Theta reads each window's last `rows` target values before its first target row, in
+    the data's units (padded in front with the series' first value, as forecasts are).
+    """
+    from rnncast import theta
+
+    K = network.shape[1]
+    classic = np.empty_like(network)
+    for lo in range(0, len(network), _CALIBRATION_CHUNK):
+        at = slice(lo, lo + _CALIBRATION_CHUNK)
+        t, s = val["t"][at], val["series"][at]
+        history = target[np.maximum(t[:, None] - rows + np.arange(rows), starts[s][:, None])]
+        classic[at] = theta.centred(theta.forecast(history, K, season), transform, stats.loc[s, :1],
+                                    stats.scale[s, :1], val["anchor"][at, None].astype(np.float64), network[at])
+    weight = theta.best_weight(network, classic, val["y"], val["volatility"])
+    return weight, weight * network + (1.0 - weight) * classic
 
 
 # Validation windows built and forecast at a time: their network inputs are the bulk.

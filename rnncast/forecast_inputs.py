@@ -55,9 +55,9 @@ def data_inputs(model: Model, series: SeriesSet, steps: int, future_file: str | 
 
     _note_unused_future(model, future_file, notes)
     series = with_holidays(series, model.window.holidays)
-    T = model.lookback
     # float64, as the stored history: float32 would turn values beyond 3.4e38 into inf.
-    history = last_windows(series.values, series.offsets, T, ids=series.ids, dtype=np.float64, pad=True)
+    history = last_windows(series.values, series.offsets, model.history_rows, ids=series.ids, dtype=np.float64,
+                           pad=True)
     # A series the model never saw is scaled by its own history, in the model's space.
     own = fit_scaler(model.window.scaler, to_model(model.window.transform, series.values, series.ids, series.offsets),
                      series.offsets, series.offsets[1:], ids=series.ids, columns=series.columns)

@@ -36,7 +36,7 @@ class Model:
     id_col: str | None
     freq: str
     tz: str | None
-    history: np.ndarray  # (S, T, F) float64: each series' last lookback rows, original units
+    history: np.ndarray  # (S, R, F) float64: each series' last history_rows rows, original units
     last_times: np.ndarray  # (S,) datetime64[ns]
     future_times: np.ndarray  # (S, K) datetime64[ns]: the next horizon steps of each series
     calendar: tuple[str, ...] = ()  # calendar cycles the head reads (rnncast.features)
@@ -52,6 +52,8 @@ class Model:
     known: tuple[str, ...] = ()  # columns known in advance, after the features (the holiday flag follows)
     static: tuple[StaticColumn, ...] = ()  # how per-series attributes are encoded (rnncast.statics)
     static_values: np.ndarray | None = None  # (S, D) float32: each fitted series' encoded attributes
+    # The network's weight in the forecast; the rest is Theta's (window.combine "theta"). 1: the network alone.
+    blend: float = 1.0
 
     @property
     def known_columns(self) -> tuple[str, ...]:
@@ -72,14 +74,24 @@ class Model:
 
     @property
     def lookback(self) -> int:
-        """T: the rows of history each forecast reads."""
+        """T: the rows of history the network reads."""
         return self.window.steps[0]
 
+    @property
+    def history_rows(self) -> int:
+        """R: the rows of history a forecast reads: the lookback, or Theta's longer history when blended."""
+        if self.window.combine != "theta":
+            return self.lookback
+        from rnncast.frequency import season_length
+        from rnncast.theta import history_rows
+
+        return history_rows(self.lookback, season_length(self.freq))
+
     def history_times(self, s: int) -> np.ndarray:
-        """(T,) the timestamps of series s's stored history, counted back from its last time."""
+        """(R,) the timestamps of series s's stored history, counted back from its last time."""
         import pandas as pd
 
-        times = pd.date_range(end=pd.Timestamp(self.last_times[s]), periods=self.lookback, freq=self.freq)
+        times = pd.date_range(end=pd.Timestamp(self.last_times[s]), periods=len(self.history[s]), freq=self.freq)
         return np.asarray(times.values, dtype="datetime64[ns]")
 
 
@@ -111,7 +123,8 @@ def forecast_windows(model: Model, history: np.ndarray, future: np.ndarray, stat
                      static: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Forecast many windows at once: the batch form of `rnncast.api.forecast`.
 
-    history (N, T, F) input windows in original units; future (N, K) the timestamps of
+    history (N, R, F) input windows in original units, R >= T (the network reads the last T,
+    Theta all R: model.history_rows); future (N, K) the timestamps of
     each window's forecast steps; each window is scaled with series `series_index[n]` of
     `stats` (default: the model's scaler, window n = series n). Returns {"forecast": (N, K),
     "lower_L": ..., "upper_L": ...} in original units, for levels the model calibrated
@@ -126,7 +139,8 @@ def forecast_windows(model: Model, history: np.ndarray, future: np.ndarray, stat
 
     stats = model.scaler if stats is None else stats
     index = np.arange(len(history)) if series_index is None else np.asarray(series_index)
-    history = to_model(model.window.transform, history)  # the model's space (log of the target, or as is)
+    rows = history
+    history = to_model(model.window.transform, history[:, -model.lookback :])  # the model's space (log, or as is)
     windows = stats.windows(history, index).astype(np.float32)  # (N, T, F)
     ahead = None
     if model.known_columns:
@@ -141,6 +155,12 @@ def forecast_windows(model: Model, history: np.ndarray, future: np.ndarray, stat
     centred = predict(model.net, model.params, net_in, extra).astype(np.float64)  # (N, K)
     level = anchor[:, None].astype(np.float64)
     loc, scale = stats.loc[index, :1], stats.scale[index, :1]  # (N, 1)
+    if model.blend < 1.0:
+        from rnncast import frequency, theta
+
+        classic = theta.forecast(rows[:, :, 0], centred.shape[1], frequency.season_length(model.freq))
+        classic = theta.centred(classic, model.window.transform, loc, scale, level, centred)
+        centred = model.blend * centred + (1.0 - model.blend) * classic
 
     def original(scaled: np.ndarray) -> np.ndarray:
         return from_model(model.window.transform, (scaled + level) * scale + loc)

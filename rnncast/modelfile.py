@@ -65,6 +65,7 @@ def model_parts(model: Model) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         "intervals": describe_intervals(model),
         "data_fingerprint": model.data_fingerprint,
         "lineage": list(model.lineage),
+        "blend": model.blend,
     }
     arrays = {f"weights/{name}": value for name, value in model.params.items()}
     arrays.update({
@@ -102,9 +103,10 @@ def model_from_parts(header: dict[str, Any], arrays: dict[str, np.ndarray], path
             if params[name].shape != shape:
                 raise ValueError(f"weight {name} has shape {params[name].shape}, expected {shape}")
         columns = header["columns"]
-        # A file from before transforms has none in its window: its model learnt the target as is.
+        # A file from before transforms (or blends) has none in its window: its model learnt the
+        # target as is, and forecasts with the network alone.
         model = Model(
-            net=net, window=WindowSpec(**{"transform": "none", **header["window"]}),
+            net=net, window=WindowSpec(**{"transform": "none", "combine": "none", **header["window"]}),
             train=TrainSpec(**header["train"]),
             params=params,
             scaler=ScalerStats(header["scaler"], arrays["scaler/loc"], arrays["scaler/scale"]),
@@ -121,6 +123,7 @@ def model_from_parts(header: dict[str, Any], arrays: dict[str, np.ndarray], path
             known=tuple(columns.get("known", ())),
             static=tuple(StaticColumn.from_header(entry) for entry in header.get("static", ())),
             static_values=arrays.get("static/values"),
+            blend=float(header.get("blend", 1.0)),
         )
         check_loaded(model)
         return model
@@ -134,8 +137,10 @@ def check_loaded(model: Model) -> None:
     The checksum proves the file is as written, not that what was written makes sense
     (a bug, or a file edited through the API): never forecast from such a model.
     """
-    S, T, K, F = len(model.ids), model.lookback, model.net.horizon, len(model.columns)
-    for name, array, shape in [("history/values", model.history, (S, T, F)),
+    S, R, K, F = len(model.ids), model.history_rows, model.net.horizon, len(model.columns)
+    if not 0.0 <= model.blend <= 1.0:
+        raise ValueError(f"the blend weight is {model.blend}, outside 0..1")
+    for name, array, shape in [("history/values", model.history, (S, R, F)),
                                ("history/last_times", model.last_times, (S,)),
                                ("history/future_times", model.future_times, (S, K)),
                                ("scaler/loc", model.scaler.loc, (S, F))]:
@@ -163,7 +168,7 @@ def describe_intervals(model: Model) -> dict[str, Any] | None:
         return None
     from rnncast.transform import to_model
 
-    history = model.scaler.windows(to_model(model.window.transform, model.history[:1]), np.arange(1))
+    history = model.scaler.windows(to_model(model.window.transform, model.history[:1, -model.lookback :]), np.arange(1))
     scale = float(model.scaler.scale[0, 0]) * float(volatility(history)[0])
     relative = model.window.transform == "log"  # offsets of log(target): factors of the forecast
     described = {

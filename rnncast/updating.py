@@ -68,8 +68,8 @@ def update_model(model: Model, series: SeriesSet, *, epochs: int = UPDATE_EPOCHS
             want = iso_times(model.future_times[m, :1], model.tz)[0]
             raise DataError(f"{series.source}: series {name!r} goes on at {got}, but the model's next step is "
                             f"{want}: the new rows must continue the model without a gap")
-        # The rows before the new ones: the data's own when it has a lookback of them, else the stored history.
-        if first_new >= T:
+        # The rows before the new ones: the data's own when it has the history a forecast reads, else the stored one.
+        if first_new >= model.history_rows:
             old_v, old_t = vs[:first_new], ts[:first_new]
         else:
             old_v, old_t = model.history[m], model.history_times(m)
@@ -134,7 +134,8 @@ def update_model(model: Model, series: SeriesSet, *, epochs: int = UPDATE_EPOCHS
     params = {name: view.copy() for name, view in layout.views(result.params).items()}
 
     last = stamps[ends - 1]
-    history = np.stack([values[np.maximum(np.arange(e - T, e), b)] for b, e in zip(starts, ends)]).astype(np.float64)
+    R = model.history_rows
+    history = np.stack([values[np.maximum(np.arange(e - R, e), b)] for b, e in zip(starts, ends)]).astype(np.float64)
     all_history, all_last, all_future = model.history.copy(), model.last_times.copy(), model.future_times.copy()
     all_history[idx], all_last[idx] = history, last
     all_future[idx] = future_times(last, model.freq, K)

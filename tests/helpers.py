@@ -74,6 +74,15 @@ HORIZON = 7  # of the promotion panel's tests
 TREND = {"growing": 0.2, "flat": 0.0, "shrinking": -0.2}
 
 
+def fit_on_head(data: Path, rows: int, out: Path, *options: str) -> Path:
+    """Fit `out` on the first `rows` rows of each series of the long-format `data` (the rest: new rows to come)."""
+    head = data.with_name(f"head-{data.name}")
+    pd.read_csv(data).groupby("series").head(rows).to_csv(head, index=False)
+    result = run("fit", head, "--id-col", "series", *options, "-o", out)
+    assert result.exit_code == 0, result.stderr
+    return out
+
+
 def promo_panel(series: int = 12, rows: int = 160, seed: int = 3) -> pd.DataFrame:
     """A daily panel driven by a planned promotion (+12, known ahead) and a store type (its trend)."""
     rng = np.random.default_rng(seed)

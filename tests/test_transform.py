@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 
 import rnncast
-from helpers import run
+from helpers import fit_on_head, run
 from rnncast.config import ReadSpec, TrainSpec, WindowSpec
 from rnncast.errors import DataError
 from rnncast.transform import choose, from_model, to_model
@@ -55,9 +56,9 @@ def test_a_log_fit_equals_a_plain_fit_of_the_logged_data_and_forecasts_exp_of_it
     series = rnncast.read(monthly_panel(tmp_path / "m.csv"), ReadSpec(id_col="series"))
     logged = rnncast.read(tmp_path / "m.csv", ReadSpec(id_col="series"))
     object.__setattr__(logged, "values", np.log(logged.values))
-    window, train = WindowSpec(lookback=12, horizon=6), TrainSpec(epochs=3)
+    window, train = WindowSpec(lookback=12, horizon=6, combine="none"), TrainSpec(epochs=3)  # the network alone
     a = rnncast.fit(series, window=window, train=train)  # auto: monthly and positive
-    b = rnncast.fit(logged, window=WindowSpec(lookback=12, horizon=6, transform="none"), train=train)
+    b = rnncast.fit(logged, window=replace(window, transform="none"), train=train)
     assert a.window.transform == "log" and b.window.transform == "none"
     for name in a.params:
         np.testing.assert_array_equal(a.params[name], b.params[name])
@@ -72,10 +73,7 @@ def test_a_log_fit_equals_a_plain_fit_of_the_logged_data_and_forecasts_exp_of_it
 
 def test_the_cli_fits_predicts_updates_backtests_and_describes_a_log_model(tmp_path: Path) -> None:
     data = monthly_panel(tmp_path / "m.csv", rows=72)
-    head = pd.read_csv(data).groupby("series").head(66)
-    head.to_csv(tmp_path / "head.csv", index=False)
-    assert run("fit", tmp_path / "head.csv", "--id-col", "series", "--horizon", "6", *SMALL,
-               "-o", tmp_path / "m.rnncast").exit_code == 0
+    fit_on_head(data, 66, tmp_path / "m.rnncast", "--horizon", "6", *SMALL)
     info = json.loads(run("info", tmp_path / "m.rnncast", "--json").stdout)
     assert info["window"]["transform"] == "log"
     assert info["intervals"] is None or "offsets" in info["intervals"]

@@ -1,9 +1,8 @@
 """The commands: options in, specs built once, one rnncast.api call, the result rendered.
 
-Start-up time is part of the interface: nothing heavy is imported at the top. NumPy,
-Numba, pandas, rich and `rnncast.api` are imported inside the commands, so `rnncast
---help` loads none of them and `rnncast predict` never loads training code (nor pandas
-or pyarrow unless it reads new data or writes Parquet).
+Start-up time is part of the interface: NumPy, Numba, pandas, rich and `rnncast.api` are
+imported inside the commands, so `rnncast --help` loads none of them and `rnncast predict`
+never loads training code (nor pandas or pyarrow unless it reads new data or writes Parquet).
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from rnncast.cli.options import (
     CalendarOption,
     CellOption,
     Clip,
+    CombineOption,
     Data,
     Dropout,
     Epochs,
@@ -151,6 +151,7 @@ def fit(
     val_fraction: ValFraction = WindowSpec.val_fraction,
     scaler: ScalerOption = WindowSpec.scaler,
     transform: TransformOption = WindowSpec.transform,
+    combine: CombineOption = WindowSpec.combine,
     norm: NormOption = WindowSpec.norm,
     patch: Patch = WindowSpec.patch,
     highway: Highway = WindowSpec.highway,
@@ -310,6 +311,7 @@ def backtest(
     val_fraction: ValFraction = WindowSpec.val_fraction,
     scaler: ScalerOption = WindowSpec.scaler,
     transform: TransformOption = WindowSpec.transform,
+    combine: CombineOption = WindowSpec.combine,
     norm: NormOption = WindowSpec.norm,
     patch: Patch = WindowSpec.patch,
     highway: Highway = WindowSpec.highway,

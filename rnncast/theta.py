@@ -1,0 +1,156 @@
+"""The standard Theta method, batched over windows: the classic the network's forecast is blended with.
+
+Theta (Assimakopoulos & Nikolopoulos 2000, in Hyndman & Billah's form) won the M3
+competition: when a seasonality test passes, the series is divided by classical
+multiplicative seasonal indices; simple exponential smoothing of the rest, plus half the
+slope of its linear trend, is the forecast, multiplied back by the indices. On M3 it is
+close to the best of the classics, and its errors differ from the network's, which is why
+a blend of the two beats both (rnncast.fitting chooses the weight on validation windows).
+
+Everything is NumPy over many windows at once: no compile, no loop over time steps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnncast.config import Combine
+
+# Smoothing constants tried: the one with the least one-step squared error is used.
+ALPHAS = np.linspace(0.05, 1.0, 20)
+# The 90 % one-sided test of the lag-`season` autocorrelation (as R's forecast::thetaf).
+SEASONALITY_Z = 1.645
+# Windows put through one matrix product at a time: bounds the memory of the levels.
+CHUNK = 16_384
+
+
+def history_rows(lookback: int, season: int) -> int:
+    """Rows of history Theta reads: ten seasons, at least 40 and at least the network's lookback."""
+    return max(lookback, 10 * season, 40)
+
+
+def min_rows(season: int) -> int:
+    """Real rows below which Theta forecasts nothing: its seasonality test needs two seasons and more,
+    and a trend fitted to a few points, or to part of one season, runs away over the horizon."""
+    return max(2 * season + 1, 8)
+
+
+def real_lengths(history: np.ndarray) -> np.ndarray:
+    """(N,) rows of each window that are its own: short series are padded in front with their first value.
+
+    A series that really starts with repeats of one value loses those repeats but its last
+    one, which changes nothing of the smoothing and little of the trend.
+    """
+    repeats = np.cumprod(history == history[:, :1], axis=1).sum(axis=1)
+    return history.shape[1] - repeats + 1
+
+
+def forecast(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
+    """(N, K) Theta forecasts from history (N, R) in the data's units, oldest first; NaN below min_rows."""
+    history = np.asarray(history, dtype=np.float64)
+    out = np.full((len(history), horizon), np.nan)
+    lengths = real_lengths(history)
+    for n in np.unique(lengths[lengths >= min_rows(season)]):  # one batch per real length: a few dozen at most
+        rows = np.flatnonzero(lengths == n)
+        for start in range(0, len(rows), CHUNK):
+            at = rows[start : start + CHUNK]
+            out[at] = _same_length(history[at, history.shape[1] - n :], horizon, season)
+    return out
+
+
+def _same_length(y: np.ndarray, K: int, m: int) -> np.ndarray:
+    n = y.shape[1]
+    indices = np.ones((len(y), m if m > 1 else 1))
+    if m > 1 and n > 2 * m:
+        indices = np.where(_seasonal(y, m)[:, None], _seasonal_indices(y, m), 1.0)
+    position = np.arange(n) % m if m > 1 else np.zeros(n, np.int64)
+    x = y / indices[:, position]
+    t = np.arange(n) - (n - 1) / 2
+    slope = (x @ t) / max(float(t @ t), 1.0)  # t @ t is 0 only for n = 1, where t is 0 too
+    level, alpha = _smooth(x)
+    steps = np.arange(K)
+    drift = steps[None, :] + ((1 - (1 - alpha) ** n) / alpha)[:, None]
+    ahead = (np.arange(n, n + K) % m) if m > 1 else np.zeros(K, np.int64)
+    return (level[:, None] + slope[:, None] / 2 * drift) * indices[:, ahead]
+
+
+def _seasonal(y: np.ndarray, m: int) -> np.ndarray:
+    """(N,) True where the lag-m autocorrelation is significant and every value positive (multiplicative)."""
+    n = y.shape[1]
+    d = y - y.mean(axis=1, keepdims=True)
+    power = (d * d).sum(axis=1)
+    safe = np.where(power > 0, power, 1.0)
+    r = np.stack([(d[:, k:] * d[:, : n - k]).sum(axis=1) for k in range(1, m + 1)], axis=1) / safe[:, None]
+    bound = np.sqrt((1 + 2 * (r[:, : m - 1] ** 2).sum(axis=1)) / n)
+    return (np.abs(r[:, m - 1]) > SEASONALITY_Z * bound) & (power > 0) & (y > 0).all(axis=1)
+
+
+def _seasonal_indices(y: np.ndarray, m: int) -> np.ndarray:
+    """(N, m) classical multiplicative indices: mean ratio to the centred moving average, normalised to mean 1."""
+    n = y.shape[1]
+    weights = np.r_[0.5, np.ones(m - 1), 0.5] / m if m % 2 == 0 else np.ones(m) / m
+    width = len(weights)
+    trend = sum(w * y[:, j : n - width + 1 + j] for j, w in enumerate(weights))  # (N, n - width + 1)
+    ratio = np.full(y.shape, np.nan)
+    ratio[:, width // 2 : width // 2 + trend.shape[1]] = y[:, width // 2 : width // 2 + trend.shape[1]] / trend
+    position = np.arange(n) % m
+    figure = np.stack([np.nanmean(ratio[:, position == p], axis=1) for p in range(m)], axis=1)
+    return figure / figure.mean(axis=1, keepdims=True)
+
+
+def _smooth(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Simple exponential smoothing from the first value: the final level and alpha, for the best alpha of each row."""
+    n = x.shape[1]
+    lag = np.arange(n)[:, None] - np.arange(n)[None, :]  # (n, n): row t, weight of x_i in the level after t
+    best_error = np.full(len(x), np.inf)
+    level, alpha = x[:, -1].copy(), np.ones(len(x))
+    for a in ALPHAS:  # twenty matrix products, not a loop over time
+        weights = np.where(lag >= 0, a * (1 - a) ** np.maximum(lag, 0), 0.0)
+        weights[:, 0] = (1 - a) ** np.arange(n)  # the first value is the initial level
+        levels = x @ weights.T  # (N, n): the level after each step
+        error = ((x[:, 1:] - levels[:, :-1]) ** 2).sum(axis=1)
+        better = error < best_error
+        best_error = np.where(better, error, best_error)
+        level = np.where(better, levels[:, -1], level)
+        alpha = np.where(better, a, alpha)
+    return level, alpha
+
+
+# Month, quarter and year codes: where the blend was measured to help (M3, every group).
+_MEASURED = frozenset(("M", "ME", "MS", "BM", "BME", "BMS", "Q", "QE", "QS", "BQ", "BQE", "BQS",
+                       "Y", "YE", "YS", "BY", "BYE", "BYS", "A", "AS", "BA", "BAS"))
+# The network's weights tried in the blend, 0 (Theta alone) to 1 (the network alone).
+WEIGHTS = np.linspace(0.0, 1.0, 21)
+
+
+def choose(combine: Combine, freq: str) -> Combine:
+    """What a fit blends with: `combine`, with "auto" decided by the frequency (see _MEASURED)."""
+    from rnncast.frequency import parse_alias
+
+    if combine != "auto":
+        return combine
+    return "theta" if parse_alias(freq)[1] in _MEASURED else "none"
+
+
+def centred(classic: np.ndarray, transform: str, loc: np.ndarray, scale: np.ndarray, level: np.ndarray,
+            fallback: np.ndarray) -> np.ndarray:
+    """Theta's forecasts (N, K) in the network's units: the model's space, scaled, re-centred on each window's level.
+
+    Where it has none there (too short a history, the log of a forecast <= 0), `fallback`:
+    the network's own.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = np.log(classic) if transform == "log" else classic
+        out = (values - loc) / scale - level
+    return np.where(np.isfinite(out), out, fallback)
+
+
+def best_weight(network: np.ndarray, classic: np.ndarray, actual: np.ndarray, spread: np.ndarray) -> float:
+    """The network's weight whose blend misses the validation targets least (mean absolute error per unit of spread).
+
+    All of network, classic, actual (W, K) re-centred scaled units, as `centred` gives;
+    spread (W,) each window's volatility, so that every window counts alike.
+    """
+    per_unit = 1.0 / np.maximum(spread, 1e-12)[:, None]
+    errors = [float(np.mean(np.abs(actual - (w * network + (1 - w) * classic)) * per_unit)) for w in WEIGHTS]
+    return float(WEIGHTS[int(np.argmin(errors))])

@@ -1,0 +1,186 @@
+"""The Theta method and the blend: the classic's forecasts, the weight chosen on validation, every path."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import rnncast
+from helpers import fit_on_head, run
+from rnncast import theta
+from rnncast.config import ReadSpec, TrainSpec, WindowSpec
+from rnncast.modelfile import model_from_parts, model_parts
+
+SMALL = ["--epochs", "2", "--hidden", "8", "--lookback", "12", "--quiet"]
+
+
+def reference_theta(y: np.ndarray, K: int) -> np.ndarray:
+    """Theta without a season, step by step: SES from the first value over the alpha grid, drift half the slope."""
+    n = len(y)
+    best = (np.inf, 0.0, 0.0)
+    for a in theta.ALPHAS:
+        level, error = y[0], 0.0
+        for t in range(1, n):
+            error += (y[t] - level) ** 2
+            level = a * y[t] + (1 - a) * level
+        if error < best[0]:
+            best = (error, level, a)
+    _, level, a = best
+    slope = np.polyfit(np.arange(n), y, 1)[0]
+    return np.array([level + slope / 2 * (h + (1 - (1 - a) ** n) / a) for h in range(K)])
+
+
+def monthly_panel(path: Path, series: int = 6, rows: int = 96) -> Path:
+    """Positive monthly series with a multiplicative season, a trend and noise, in long format."""
+    rng = np.random.default_rng(11)
+    t = np.arange(rows)
+    frames = [pd.DataFrame({"date": pd.date_range("2012-01-01", periods=rows, freq="MS"), "series": f"s{s}",
+                            "value": (50 + s + 0.2 * t) * (1 + 0.25 * np.sin(2 * np.pi * t / 12 + s))
+                            * np.exp(rng.normal(0, 0.05, rows))}) for s in range(series)]
+    pd.concat(frames).to_csv(path, index=False)
+    return path
+
+
+def test_theta_matches_a_step_by_step_reference_without_a_season() -> None:
+    rng = np.random.default_rng(0)
+    histories = np.cumsum(rng.normal(0.3, 1.0, (5, 30)), axis=1) + 20
+    got = theta.forecast(histories, 7, 1)
+    for row, want in zip(got, (reference_theta(h, 7) for h in histories)):
+        np.testing.assert_allclose(row, want, rtol=1e-10)
+
+
+def test_a_straight_line_is_followed_from_its_last_value_at_half_its_slope() -> None:
+    line = 3.0 + 2.0 * np.arange(24.0)
+    got = theta.forecast(line[None, :], 4, 1)[0]
+    # alpha 1 (no one-step error): level = last value, drift = half the slope per step, from one step.
+    np.testing.assert_allclose(got, line[-1] + 1.0 * (np.arange(4) + 1), rtol=1e-12)
+
+
+def test_a_pure_multiplicative_season_is_found_and_forecast_exactly() -> None:
+    pattern = np.array([0.8, 0.9, 1.3, 1.0])
+    pattern = pattern / pattern.mean()
+    y = 40.0 * np.tile(pattern, 10)  # 40 quarters, constant level
+    got = theta.forecast(y[None, :], 6, 4)[0]
+    np.testing.assert_allclose(got, 40.0 * np.tile(pattern, 2)[:6], rtol=1e-9)
+
+
+def test_no_season_is_taken_from_data_that_can_be_zero_or_from_noise() -> None:
+    rng = np.random.default_rng(3)
+    noise = rng.normal(10, 1, (1, 48))
+    flat = theta.forecast(noise, 12, 12)[0]
+    assert np.ptp(flat) < 0.2 * np.ptp(noise)  # level and drift only: no seasonal swing
+    signed = np.tile([-1.0, 2.0, 5.0, 2.0], 12)[None, :]
+    assert np.isfinite(theta.forecast(signed, 8, 4)).all()
+
+
+def test_too_short_a_history_gets_no_theta_forecast() -> None:
+    rng = np.random.default_rng(6)
+    short = np.r_[np.full(30, 5.0), 5 + rng.normal(0, 1, 23)][None, :]  # 24 real monthly rows: two seasons
+    assert np.isnan(theta.forecast(short, 6, 12)).all()
+    assert np.isfinite(theta.forecast(short[:, -25:] + np.arange(25), 6, 12)).all()
+    assert np.isnan(theta.forecast(short[:, -7:], 3, 1)).all()
+    assert np.isfinite(theta.forecast(short[:, -8:], 3, 1)).all()
+
+
+def test_padding_in_front_is_not_read_as_history() -> None:
+    rng = np.random.default_rng(4)
+    y = 30 + np.cumsum(rng.normal(0, 1, 25))
+    padded = np.r_[np.full(15, y[0]), y][None, :]
+    assert theta.real_lengths(padded)[0] == 25
+    np.testing.assert_allclose(theta.forecast(padded, 5, 1), theta.forecast(y[None, :], 5, 1), rtol=1e-12)
+    mixed = np.stack([padded[0], 30 + np.cumsum(rng.normal(0, 1, 40))])  # two lengths in one batch
+    np.testing.assert_allclose(theta.forecast(mixed, 5, 1)[0], theta.forecast(y[None, :], 5, 1)[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize(("combine", "freq", "chosen"), [
+    ("auto", "MS", "theta"), ("auto", "QS", "theta"), ("auto", "YS", "theta"), ("auto", "D", "none"),
+    ("auto", "h", "none"), ("auto", "W", "none"), ("none", "MS", "none"), ("theta", "D", "theta"),
+])
+def test_auto_blends_monthly_quarterly_and_yearly_data_only(combine, freq, chosen) -> None:
+    assert theta.choose(combine, freq) == chosen
+
+
+def test_the_weight_follows_whichever_forecast_the_validation_targets_agree_with() -> None:
+    rng = np.random.default_rng(5)
+    actual = rng.normal(0, 1, (50, 4))
+    other = rng.normal(0, 1, (50, 4))
+    spread = np.ones(50)
+    assert theta.best_weight(actual, other, actual, spread) == 1.0
+    assert theta.best_weight(other, actual, actual, spread) == 0.0
+    halfway = theta.best_weight(actual + 1.0, actual - 1.0, actual, spread)
+    assert 0.0 < halfway < 1.0
+
+
+def test_theta_in_the_networks_units_falls_back_where_the_log_has_none() -> None:
+    classic = np.array([[np.e, -1.0]])
+    out = theta.centred(classic, "log", np.array([[0.5]]), np.array([[2.0]]), np.array([[0.1]]),
+                        np.array([[7.0, 9.0]]))
+    np.testing.assert_allclose(out, [[(1.0 - 0.5) / 2.0 - 0.1, 9.0]])
+
+
+def test_a_blended_forecast_is_the_weighted_mean_of_the_network_and_theta(tmp_path: Path) -> None:
+    series = rnncast.read(monthly_panel(tmp_path / "m.csv"), ReadSpec(id_col="series"))
+    window = WindowSpec(lookback=12, horizon=6, transform="none")
+    model = rnncast.fit(series, window=window, train=TrainSpec(epochs=3))
+    assert model.window.combine == "theta" and model.history.shape[1] == model.history_rows == 120
+    assert 0.0 <= model.blend <= 1.0 and model.metrics["blend"] == model.blend
+    network = rnncast.forecast(replace(model, blend=1.0))["forecast"].reshape(6, 6)  # series by series
+    classic = theta.forecast(model.history[:, :, 0], 6, 12)
+    want = model.blend * network + (1 - model.blend) * classic
+    np.testing.assert_allclose(rnncast.forecast(model)["forecast"].reshape(6, 6), want, rtol=1e-9)
+    alone = rnncast.fit(series, window=replace(window, combine="none"), train=TrainSpec(epochs=3))
+    assert alone.blend == 1.0 and alone.history.shape[1] == 12 and "blend" not in alone.metrics
+
+
+def test_the_blend_and_its_history_survive_the_file_and_old_files_forecast_with_the_network(tmp_path: Path) -> None:
+    series = rnncast.read(monthly_panel(tmp_path / "m.csv"), ReadSpec(id_col="series"))
+    model = replace(rnncast.fit(series, window=WindowSpec(lookback=12, horizon=6), train=TrainSpec(epochs=2)),
+                    blend=0.4)
+    rnncast.save(model, tmp_path / "m.rnncast")
+    loaded = rnncast.load(tmp_path / "m.rnncast")
+    assert loaded.blend == 0.4 and loaded.window.combine == "theta"
+    np.testing.assert_array_equal(loaded.history, model.history)
+    np.testing.assert_allclose(rnncast.forecast(loaded)["forecast"], rnncast.forecast(model)["forecast"])
+    # A file written before blends: no weight in its header, no combine in its window, a lookback of history.
+    header, arrays = model_parts(model)
+    del header["blend"], header["window"]["combine"]
+    arrays["history/values"] = arrays["history/values"][:, -12:]
+    old = model_from_parts(header, arrays, "old.rnncast")
+    assert old.blend == 1.0 and old.window.combine == "none"
+    network = rnncast.forecast(replace(model, blend=1.0))["forecast"]
+    np.testing.assert_allclose(rnncast.forecast(old)["forecast"], network)
+    header, arrays = model_parts(model)
+    header["blend"] = 1.5
+    with pytest.raises(rnncast.ModelFileError, match="blend"):
+        model_from_parts(header, arrays, "bad.rnncast")
+
+
+def test_predict_from_the_data_reads_the_same_history_as_the_stored_one(tmp_path: Path) -> None:
+    data = monthly_panel(tmp_path / "m.csv", rows=90)
+    assert run("fit", data, "--id-col", "series", "--horizon", "6", *SMALL, "-o", tmp_path / "m.rnncast").exit_code == 0
+    stored = run("predict", tmp_path / "m.rnncast")
+    given = run("predict", tmp_path / "m.rnncast", "--data", data)
+    assert stored.exit_code == given.exit_code == 0 and stored.stdout == given.stdout
+    pd.read_csv(data).query("series == 's1'").to_csv(tmp_path / "s1.csv", index=False)
+    alone = run("predict", tmp_path / "m.rnncast", "--data", tmp_path / "s1.csv")
+    assert alone.exit_code == 0 and alone.stdout.splitlines()[1:] == [
+        line for line in stored.stdout.splitlines() if line.startswith("s1,")]
+
+
+def test_backtest_update_and_info_work_on_a_blended_model(tmp_path: Path) -> None:
+    data = monthly_panel(tmp_path / "m.csv", rows=96)
+    fit_on_head(data, 90, tmp_path / "m.rnncast", "--horizon", "6", *SMALL)
+    info = run("info", tmp_path / "m.rnncast")
+    assert info.exit_code == 0 and "combine: theta" in info.stdout and "blend:" in info.stdout
+    updated = run("update", tmp_path / "m.rnncast", data, "--quiet", "-o", tmp_path / "u.rnncast")
+    assert updated.exit_code == 0, updated.stderr
+    model = rnncast.load(tmp_path / "u.rnncast")
+    assert model.history.shape[1] == model.history_rows  # the newest rows of Theta's history, kept
+    np.testing.assert_allclose(model.history[0, -6:, 0], pd.read_csv(data).query("series == 's0'")["value"][-6:])
+    backtest = run("backtest", data, "--id-col", "series", "--horizon", "6", "--folds", "2", *SMALL[:-1], "--json")
+    assert backtest.exit_code == 0, backtest.stderr
+    assert "rnncast" in backtest.stdout and "NaN" not in backtest.stdout
