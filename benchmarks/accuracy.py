@@ -71,7 +71,8 @@ def recipe(args: argparse.Namespace) -> dict:
     """The fit settings under test (they become the README's documented recipe)."""
     return {"cell": args.cell, "hidden": args.hidden, "layers": 1, "patch": args.patch, "norm": "last",
             "highway": True, "calendar": args.calendar, "scaler": "standard",
-            "lr": args.lr, "epochs": args.epochs, "batch_size": 64, "patience": args.patience, "loss": "mse"}
+            "lr": args.lr, "epochs": args.epochs, "batch_size": 64, "patience": args.patience, "loss": "mse",
+            "combine": args.combine}
 
 
 def channels_as_series(path: Path):
@@ -98,15 +99,16 @@ def run(series, horizon: int, seed: int, settings: dict) -> dict:
     started = time.perf_counter()
     window = WindowSpec(lookback=LOOKBACK, horizon=horizon, val_fraction=(VAL_END - TRAIN_END) / VAL_END,
                         scaler=settings["scaler"], norm=settings["norm"], patch=settings["patch"],
-                        highway=settings["highway"], calendar=settings["calendar"])
+                        highway=settings["highway"], calendar=settings["calendar"], combine=settings["combine"])
     net = NetSpec(cell=settings["cell"], hidden=settings["hidden"], layers=settings["layers"])
     model = api.fit(head, window=window, net=net, train=train)
     seconds = time.perf_counter() - started
     local = np.arange(VAL_END - LOOKBACK, TEST_END - LOOKBACK - horizon + 1)  # test windows' first rows
     index = np.repeat(np.arange(len(starts)), len(local))  # series of each window
     firsts = np.tile(local, len(starts)) + starts[index]
-    rows = firsts[:, None] + np.arange(LOOKBACK)
-    history = series.values[rows]  # (N, T, 1)
+    R = model.history_rows  # a blended model's Theta reads more than the lookback (all rows are the series')
+    rows = firsts[:, None] + LOOKBACK - R + np.arange(R)
+    history = series.values[rows]  # (N, R, 1)
     target_rows = firsts[:, None] + LOOKBACK + np.arange(horizon)
     actual = series.values[target_rows, 0]  # (N, K)
     out = api.forecast_windows(model, history, series.times[target_rows], series_index=index, levels=LEVELS)
@@ -152,6 +154,8 @@ def main() -> int:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--patience", type=int, default=5)
+    parser.add_argument("--combine", choices=("auto", "theta", "none"), default="auto",
+                        help="rnncast's --combine (auto: the network alone on hourly data)")
     parser.add_argument("--channels", choices=("OT", "all"), default="OT",
                         help="OT: univariate; all: the seven columns as seven series of one global model")
     args = parser.parse_args()
