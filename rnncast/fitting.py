@@ -170,6 +170,7 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
     )
 
 
+@np.errstate(over="ignore", invalid="ignore", divide="ignore")  # data near float's limits: Theta gives NaN, not noise
 def _blend(val: dict[str, np.ndarray], network: np.ndarray, target: np.ndarray, starts: np.ndarray, rows: int,
            stats: ScalerStats, transform: str, season: int) -> tuple[float, np.ndarray]:
     """The network's weight beside Theta, chosen on the validation windows, and their blended forecasts.
