@@ -36,6 +36,7 @@ from rnncast.forecaster import Model, forecast_windows, known_series
 from rnncast.frequency import future_times
 from rnncast.intervals import usable_levels
 from rnncast.transform import to_model
+from rnncast.windows import rows_before
 
 if TYPE_CHECKING:
     from rnncast.io import SeriesSet
@@ -174,8 +175,8 @@ def series_scales(model: Model, series: SeriesSet, known: Sequence[int | None],
     steps = np.arange(K)
     for lo in range(0, len(origin), CHUNK):
         at = slice(lo, lo + CHUNK)
-        R = model.history_rows  # Theta of a blended model reads more than the lookback; padded with the first row
-        history = series.values[np.maximum((begin[at] + origin[at])[:, None] - R + np.arange(R), begin[at][:, None])]
+        # (n, R, F): a blended model's Theta reads more than the lookback
+        history = series.values[rows_before(begin[at] + origin[at], begin[at], model.history_rows)]
         targets = origin[at][:, None] + steps  # (n, K), rows within the series
         future = times[(begin[at] + who[at] * K)[:, None] + targets]
         # Target rows past the data have no actual: read the last row there, counted False.

@@ -21,6 +21,7 @@ from rnncast.config import BacktestSpec, NetSpec, TrainSpec, WindowSpec
 from rnncast.errors import ConfigError, DataError
 from rnncast.forecaster import Model
 from rnncast.io import SeriesSet
+from rnncast.windows import rows_before
 
 METHODS = ("rnncast", "naive", "seasonal_naive", "drift")
 
@@ -84,8 +85,7 @@ def fold_forecasts(model: Model, series: SeriesSet, folds: int) -> list[tuple[np
     out = []
     R = model.history_rows
     for origin in at:
-        # Rows before a series' start repeat its first (as stored histories are padded).
-        history = series.values[np.maximum(origin[:, None] - R + np.arange(R), series.offsets[:-1, None])]
+        history = series.values[rows_before(origin, series.offsets[:-1], R)]
         rows = np.minimum(origin[:, None] + np.arange(K), series.offsets[1:, None] - 1)
         future = series.times[rows]
         out.append((future, forecast_windows(model, history, future, model.scaler, index,
@@ -251,9 +251,8 @@ def run_folds(series: SeriesSet, models: Sequence[Any], forecast: Callable[..., 
         origin = at[f]
         model = models[f if plan.refit else 0]
         R = model.history_rows  # Theta of a blended model reads more than the lookback
-        rows = np.maximum(origin[:, None] - R + np.arange(R), starts[:, None])  # (S, R), padded with the first row
         ahead = origin[:, None] + np.arange(horizon)  # (S, K)
-        history = series.values[rows]  # (S, R, F): nothing at or after the origin
+        history = series.values[rows_before(origin, starts, R)]  # (S, R, F): nothing at or after the origin
         stamps = iso_times(series.times[origin], series.tz)  # as forecasts write them
         out = forecast(model, history, series.times[ahead], levels, cut(series, origin), series.values[ahead])
         actual = target[ahead]

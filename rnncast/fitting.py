@@ -179,13 +179,14 @@ def _blend(val: dict[str, np.ndarray], network: np.ndarray, target: np.ndarray, 
     the data's units (padded in front with the series' first value, as forecasts are).
     """
     from rnncast import theta
+    from rnncast.windows import rows_before
 
     K = network.shape[1]
     classic = np.empty_like(network)
     for lo in range(0, len(network), _CALIBRATION_CHUNK):
         at = slice(lo, lo + _CALIBRATION_CHUNK)
         t, s = val["t"][at], val["series"][at]
-        history = target[np.maximum(t[:, None] - rows + np.arange(rows), starts[s][:, None])]
+        history = target[rows_before(t, starts[s], rows)]
         classic[at] = theta.centred(theta.forecast(history, K, season), transform, stats.loc[s, :1],
                                     stats.scale[s, :1], val["anchor"][at, None].astype(np.float64), network[at])
     weight = theta.best_weight(network, classic, val["y"], val["volatility"])

@@ -139,7 +139,7 @@ def forecast_windows(model: Model, history: np.ndarray, future: np.ndarray, stat
 
     stats = model.scaler if stats is None else stats
     index = np.arange(len(history)) if series_index is None else np.asarray(series_index)
-    rows = history
+    given = history  # all R rows, in the data's units: what Theta reads
     history = to_model(model.window.transform, history[:, -model.lookback :])  # the model's space (log, or as is)
     windows = stats.windows(history, index).astype(np.float32)  # (N, T, F)
     ahead = None
@@ -158,7 +158,7 @@ def forecast_windows(model: Model, history: np.ndarray, future: np.ndarray, stat
     if model.blend < 1.0:
         from rnncast import frequency, theta
 
-        classic = theta.forecast(rows[:, :, 0], centred.shape[1], frequency.season_length(model.freq))
+        classic = theta.forecast(given[:, :, 0], centred.shape[1], frequency.season_length(model.freq))
         classic = theta.centred(classic, model.window.transform, loc, scale, level, centred)
         centred = model.blend * centred + (1.0 - model.blend) * classic
 

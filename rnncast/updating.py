@@ -42,7 +42,7 @@ def update_model(model: Model, series: SeriesSet, *, epochs: int = UPDATE_EPOCHS
     from rnncast.params import ParamLayout
     from rnncast.train import train as run_training
     from rnncast.transform import to_model
-    from rnncast.windows import ScalerStats, padded_windows, scale
+    from rnncast.windows import ScalerStats, padded_windows, rows_before, scale
 
     series = with_holidays(series, model.window.holidays)
     T, K = model.window.steps
@@ -134,8 +134,7 @@ def update_model(model: Model, series: SeriesSet, *, epochs: int = UPDATE_EPOCHS
     params = {name: view.copy() for name, view in layout.views(result.params).items()}
 
     last = stamps[ends - 1]
-    R = model.history_rows
-    history = np.stack([values[np.maximum(np.arange(e - R, e), b)] for b, e in zip(starts, ends)]).astype(np.float64)
+    history = values[rows_before(ends, starts, model.history_rows)].astype(np.float64)
     all_history, all_last, all_future = model.history.copy(), model.last_times.copy(), model.future_times.copy()
     all_history[idx], all_last[idx] = history, last
     all_future[idx] = future_times(last, model.freq, K)

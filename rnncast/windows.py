@@ -277,6 +277,15 @@ def _ranges(lo: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return np.repeat(lo - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()), dtype=np.int64), series
 
 
+def rows_before(ends: np.ndarray, starts: np.ndarray, count: int) -> np.ndarray:
+    """(N, count) the row indices of the `count` rows before each end (exclusive), oldest first.
+
+    Where a series (starting at row starts[n]) has fewer, its first row repeats in front:
+    the edge padding every short history gets, in training and forecasting alike.
+    """
+    return np.maximum(np.asarray(ends)[:, None] - count + np.arange(count), np.asarray(starts)[:, None])
+
+
 def _gather(values: np.ndarray, offsets: np.ndarray, t: np.ndarray, series: np.ndarray, lookback: int,
             horizon: int) -> tuple[np.ndarray, np.ndarray]:
     """X (W, T, F) float32 from rows t - T .. t - 1, Y (W, K) from rows t .. t + K - 1 (column 0).
@@ -294,8 +303,7 @@ def _gather(values: np.ndarray, offsets: np.ndarray, t: np.ndarray, series: np.n
         x_view = sliding_window_view(data, lookback, axis=0)  # (N-T+1, F, T), no copy
         x[whole] = x_view[t[whole] - lookback].transpose(0, 2, 1)
     if not whole.all():
-        rows = np.maximum(t[~whole, None] - lookback + np.arange(lookback), start[~whole, None])
-        x[~whole] = data[rows]
+        x[~whole] = data[rows_before(t[~whole], start[~whole], lookback)]
     return x, sliding_window_view(data[:, 0], horizon)[t]  # (N-K+1, K) view: targets are real rows
 
 
@@ -358,8 +366,7 @@ def last_windows(
         _require_length(np.diff(offsets), lookback, ids, f"lookback {lookback}")
     if (np.diff(offsets) < 1).any():
         raise DataError(f"series {_name(ids, int(np.flatnonzero(np.diff(offsets) < 1)[0]))} has no rows")
-    rows = np.maximum(offsets[1:, None] - lookback + np.arange(lookback), offsets[:-1, None])  # (S, T)
-    return values[rows].astype(dtype)
+    return values[rows_before(offsets[1:], offsets[:-1], lookback)].astype(dtype)
 
 
 def _check_steps(lookback: int, horizon: int) -> None:
