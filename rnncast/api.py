@@ -201,8 +201,7 @@ def plot(model: Model | ModelGroup, output: str | os.PathLike[str] | None = None
     table = forecast(model, seen, levels=levels, future=future)  # read once: forecast takes the SeriesSet as it is
     backtested: dict[str, tuple[tuple[np.ndarray, np.ndarray], ...]] = {}
     if seen is None:
-        history = {name: (model.history_times(s), model.history[s, :, 0]) for s, name in enumerate(model.ids)
-                   if name in ids}
+        history = {name: model.stored_history(s) for s, name in enumerate(model.ids) if name in ids}
     else:
         from rnncast.backtesting import fold_forecasts
 

@@ -94,6 +94,13 @@ class Model:
         times = pd.date_range(end=pd.Timestamp(self.last_times[s]), periods=len(self.history[s]), freq=self.freq)
         return np.asarray(times.values, dtype="datetime64[ns]")
 
+    def stored_history(self, s: int) -> tuple[np.ndarray, np.ndarray]:
+        """Series s's stored timestamps and target values, without the padding a short series has in front."""
+        from rnncast.windows import real_lengths
+
+        rows = int(real_lengths(self.history[s : s + 1, :, 0])[0])
+        return self.history_times(s)[-rows:], self.history[s, -rows:, 0]
+
 
 def known_series(model: Model, ids: Sequence[str]) -> list[int | None]:
     """For each id, the model's index of that series (None: a series the model never saw)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnncast.config import Combine
+from rnncast.windows import real_lengths
 
 # Smoothing constants tried: the one with the least one-step squared error is used.
 ALPHAS = np.linspace(0.05, 1.0, 20)
@@ -33,16 +34,6 @@ def min_rows(season: int) -> int:
     """Real rows below which Theta forecasts nothing: its seasonality test needs two seasons and more,
     and a trend fitted to a few points, or to part of one season, runs away over the horizon."""
     return max(2 * season + 1, 8)
-
-
-def real_lengths(history: np.ndarray) -> np.ndarray:
-    """(N,) rows of each window that are its own: short series are padded in front with their first value.
-
-    A series that really starts with repeats of one value loses those repeats but its last
-    one, which changes nothing of the smoothing and little of the trend.
-    """
-    repeats = np.cumprod(history == history[:, :1], axis=1).sum(axis=1)
-    return history.shape[1] - repeats + 1
 
 
 def forecast(history: np.ndarray, horizon: int, season: int) -> np.ndarray:

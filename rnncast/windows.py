@@ -286,6 +286,16 @@ def rows_before(ends: np.ndarray, starts: np.ndarray, count: int) -> np.ndarray:
     return np.maximum(np.asarray(ends)[:, None] - count + np.arange(count), np.asarray(starts)[:, None])
 
 
+def real_lengths(history: np.ndarray) -> np.ndarray:
+    """(N,) rows of each window (N, R) that are its own, not the padding `rows_before` puts in front.
+
+    A series that really starts with repeats of one value loses those repeats but its last
+    one, which changes nothing of the smoothing and little of the trend.
+    """
+    repeats = np.cumprod(history == history[:, :1], axis=1).sum(axis=1)
+    return history.shape[1] - repeats + 1
+
+
 def _gather(values: np.ndarray, offsets: np.ndarray, t: np.ndarray, series: np.ndarray, lookback: int,
             horizon: int) -> tuple[np.ndarray, np.ndarray]:
     """X (W, T, F) float32 from rows t - T .. t - 1, Y (W, K) from rows t .. t + K - 1 (column 0).

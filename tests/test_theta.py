@@ -11,9 +11,10 @@ import pytest
 
 import rnncast
 from helpers import fit_on_head, run
-from rnncast import theta
+from rnncast import api, theta
 from rnncast.config import ReadSpec, TrainSpec, WindowSpec
 from rnncast.modelfile import model_from_parts, model_parts
+from rnncast.windows import real_lengths
 
 SMALL = ["--epochs", "2", "--hidden", "8", "--lookback", "12", "--quiet"]
 
@@ -90,7 +91,7 @@ def test_padding_in_front_is_not_read_as_history() -> None:
     rng = np.random.default_rng(4)
     y = 30 + np.cumsum(rng.normal(0, 1, 25))
     padded = np.r_[np.full(15, y[0]), y][None, :]
-    assert theta.real_lengths(padded)[0] == 25
+    assert real_lengths(padded)[0] == 25
     np.testing.assert_allclose(theta.forecast(padded, 5, 1), theta.forecast(y[None, :], 5, 1), rtol=1e-12)
     mixed = np.stack([padded[0], 30 + np.cumsum(rng.normal(0, 1, 40))])  # two lengths in one batch
     np.testing.assert_allclose(theta.forecast(mixed, 5, 1)[0], theta.forecast(y[None, :], 5, 1)[0], rtol=1e-12)
@@ -157,6 +158,18 @@ def test_the_blend_and_its_history_survive_the_file_and_old_files_forecast_with_
     header["blend"] = 1.5
     with pytest.raises(rnncast.ModelFileError, match="blend"):
         model_from_parts(header, arrays, "bad.rnncast")
+
+
+def test_the_history_drawn_is_the_series_own_not_its_padding(tmp_path: Path) -> None:
+    data = monthly_panel(tmp_path / "m.csv", rows=90)  # 90 rows: Theta's 120 are padded with 30 in front
+    model = rnncast.fit(rnncast.read(data, ReadSpec(id_col="series")), window=WindowSpec(lookback=12, horizon=6),
+                        train=TrainSpec(epochs=1))
+    times, values = model.stored_history(0)
+    frame = pd.read_csv(data).query("series == 's0'")
+    assert len(values) == 90 and str(times[0])[:10] == frame["date"].iloc[0]
+    np.testing.assert_allclose(values, frame["value"])
+    drawn = api.plot(model)  # no output file: the picture in characters, each title with its dates
+    assert drawn is not None and "s0  (2012-01" in drawn, drawn[:300]
 
 
 def test_predict_from_the_data_reads_the_same_history_as_the_stored_one(tmp_path: Path) -> None:
