@@ -36,6 +36,7 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
     `window` may leave lookback and horizon to the frequency; `net` gives the cell and
     sizes (its inputs, horizon and head width follow from the data and the window).
     """
+    from rnncast import theta
     from rnncast.batches import WindowSet, window_set
     from rnncast.frequency import calendar_cycles, future_times, season_length
     from rnncast.holiday_flags import check_code, column_name, with_holidays
@@ -43,8 +44,6 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
     from rnncast.memory import give_back
     from rnncast.params import ParamLayout, init_params
     from rnncast.statics import encode, fit_statics
-    from rnncast.theta import choose as choose_combine
-    from rnncast.theta import history_rows
     from rnncast.train import train as run_training
     from rnncast.transform import choose, to_model
     from rnncast.windows import fit_scaler, last_windows, scale, scale32, spare_split
@@ -56,12 +55,12 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
     given_known = tuple(k for k in series.known if not window.holidays or k != column_name(window.holidays))
     series = with_holidays(series, window.holidays)
     window = replace(window, transform=choose(window.transform, series.values[:, 0], series.freq),
-                     combine=choose_combine(window.combine, series.freq))
+                     combine=theta.choose(window.combine, series.freq))
     original = series  # in the data's units: the stored history and the fingerprint
     series = replace(series, values=to_model(window.transform, series.values, series.ids, series.offsets))
     T, K = window.steps
     season = season_length(series.freq)
-    rows = history_rows(T, season) if window.combine == "theta" else T  # what each forecast reads
+    rows = theta.history_rows(T, season) if window.combine == "theta" else T  # what each forecast reads
     cycles = calendar_cycles(series.freq) if window.calendar == "auto" else ()
     train_ends, validated = spare_split(series.offsets, window.val_fraction, T, K)
     stats = fit_scaler(window.scaler, series.values, series.offsets, train_ends, ids=series.ids,
@@ -148,9 +147,11 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
         if len(val_set) > CALIBRATION_WINDOWS:
             metrics["calibration_windows"] = CALIBRATION_WINDOWS
         _check_converged(val_pred, val["y"], train)
-        if window.combine == "theta":
-            blend, val_pred = _blend(val, val_pred, original.values[:, 0], starts, rows, stats, window.transform,
-                                     season)
+        if window.combine == "theta":  # the network's weight beside Theta: the one the validation windows favour
+            classic = theta.blended(val_pred, 0.0, original.values[:, 0], starts, val["t"], val["series"], rows,
+                                    stats, val["anchor"], window.transform, season)  # weight 0: Theta's alone
+            blend = theta.best_weight(val_pred, classic, val["y"], val["volatility"])
+            val_pred = blend * val_pred + (1.0 - blend) * classic
             metrics["blend"] = blend
         intervals = calibrate_levels((val["y"] - val_pred) / val["volatility"][:, None])
         metrics.update(validation_scores(val_pred, val["y"], val["anchor"], val["history"], stats, val["series"],
@@ -168,29 +169,6 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
                   "until": iso_times(np.array([last.max()]), series.tz)[0]},),
         blend=blend,
     )
-
-
-@np.errstate(over="ignore", invalid="ignore", divide="ignore")  # data near float's limits: Theta gives NaN, not noise
-def _blend(val: dict[str, np.ndarray], network: np.ndarray, target: np.ndarray, starts: np.ndarray, rows: int,
-           stats: ScalerStats, transform: str, season: int) -> tuple[float, np.ndarray]:
-    """The network's weight beside Theta, chosen on the validation windows, and their blended forecasts.
-
-    Theta reads each window's last `rows` target values before its first target row, in
-    the data's units (padded in front with the series' first value, as forecasts are).
-    """
-    from rnncast import theta
-    from rnncast.windows import rows_before
-
-    K = network.shape[1]
-    classic = np.empty_like(network)
-    for lo in range(0, len(network), _CALIBRATION_CHUNK):
-        at = slice(lo, lo + _CALIBRATION_CHUNK)
-        t, s = val["t"][at], val["series"][at]
-        history = target[rows_before(t, starts[s], rows)]
-        classic[at] = theta.centred(theta.forecast(history, K, season), transform, stats.loc[s, :1],
-                                    stats.scale[s, :1], val["anchor"][at, None].astype(np.float64), network[at])
-    weight = theta.best_weight(network, classic, val["y"], val["volatility"])
-    return weight, weight * network + (1.0 - weight) * classic
 
 
 # Validation windows built and forecast at a time: their network inputs are the bulk.

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnncast.config import Combine
-from rnncast.windows import real_lengths
+from rnncast.windows import ScalerStats, real_lengths, rows_before
 
 # Smoothing constants tried: the one with the least one-step squared error is used.
 ALPHAS = np.linspace(0.05, 1.0, 20)
@@ -134,6 +134,26 @@ def centred(classic: np.ndarray, transform: str, loc: np.ndarray, scale: np.ndar
         values = np.log(classic) if transform == "log" else classic
         out = (values - loc) / scale - level
     return np.where(np.isfinite(out), out, fallback)
+
+
+@np.errstate(over="ignore", invalid="ignore", divide="ignore")  # data near float's limits: NaN, then the fallback
+def blended(network: np.ndarray, weight: float, target: np.ndarray, starts: np.ndarray, first: np.ndarray,
+            series: np.ndarray, rows: int, stats: ScalerStats, anchor: np.ndarray, transform: str,
+            season: int) -> np.ndarray:
+    """weight x network + (1 - weight) x Theta for windows whose first target row is first[w] in series[w].
+
+    network (W, K) and the result are in the network's units (`centred`); Theta reads each
+    window's last `rows` values of `target` (the data's units) before that row, padded in
+    front as forecasts are; stats and anchor (W,) are each window's scaling and level.
+    """
+    classic = np.empty_like(network)
+    for lo in range(0, len(network), CHUNK):
+        at = slice(lo, lo + CHUNK)
+        s = series[at]
+        history = target[rows_before(first[at], starts[s], rows)]
+        classic[at] = centred(forecast(history, network.shape[1], season), transform, stats.loc[s, :1],
+                              stats.scale[s, :1], anchor[at, None].astype(np.float64), network[at])
+    return weight * network + (1.0 - weight) * classic
 
 
 def best_weight(network: np.ndarray, classic: np.ndarray, actual: np.ndarray, spread: np.ndarray) -> float:

@@ -40,6 +40,7 @@ def update_model(model: Model, series: SeriesSet, *, epochs: int = UPDATE_EPOCHS
     from rnncast.io.writing import iso_times
     from rnncast.model import predict
     from rnncast.params import ParamLayout
+    from rnncast.theta import blended
     from rnncast.train import train as run_training
     from rnncast.transform import to_model
     from rnncast.windows import ScalerStats, padded_windows, rows_before, scale
@@ -105,10 +106,19 @@ def update_model(model: Model, series: SeriesSet, *, epochs: int = UPDATE_EPOCHS
     x_train, y_train, e_train = (np.concatenate([new, old[keep]]) for new, old in
                                  ((x_new, x_old), (y_new, y_old), (e_new, e_old)))
 
+    season = season_length(model.freq)
+
+    def forecasts(params: dict[str, np.ndarray], at: np.ndarray | slice) -> np.ndarray:
+        """The model's forecasts of new windows `at` in the network's units: blended with Theta as predict's are."""
+        pred = predict(model.net, params, x_new[at], e_new[at]).astype(np.float64)
+        if model.blend == 1.0:
+            return pred
+        return blended(pred, model.blend, values[:, 0], starts, t_new[at], s_new[at], model.history_rows, stats,
+                       a_new[at], model.window.transform, season)
+
     # The model before the update on the new windows: errors on rows it never trained on.
-    before = predict(model.net, model.params, x_new, e_new).astype(np.float64)
-    scores = validation_scores(before, y_new, a_new, raw_new[:, :, 0], stats, s_new, season_length(model.freq),
-                               model.window.transform)
+    before = forecasts(model.params, slice(None))
+    scores = validation_scores(before, y_new, a_new, raw_new[:, :, 0], stats, s_new, season, model.window.transform)
     layout = ParamLayout.for_spec(model.net)
     tspec = replace(model.train, epochs=epochs, patience=0)
     started = time.perf_counter()
@@ -123,7 +133,7 @@ def update_model(model: Model, series: SeriesSet, *, epochs: int = UPDATE_EPOCHS
                              np.concatenate([x_new[taught], x_old[keep]]), np.concatenate([y_new[taught], y_old[keep]]),
                              extra_train=np.concatenate([e_new[taught], e_old[keep]]))
         calibrating = layout.views(first.params)
-        pred = predict(model.net, calibrating, x_new[held], e_new[held]).astype(np.float64)
+        pred = forecasts(calibrating, held)
         intervals = calibrate_levels((y_new[held] - pred) / volatility(raw_new[held])[:, None])
     elif notes is not None:
         count = int(held.sum())

@@ -197,3 +197,26 @@ def test_backtest_update_and_info_work_on_a_blended_model(tmp_path: Path) -> Non
     backtest = run("backtest", data, "--id-col", "series", "--horizon", "6", "--folds", "2", *SMALL[:-1], "--json")
     assert backtest.exit_code == 0, backtest.stderr
     assert "rnncast" in backtest.stdout and "NaN" not in backtest.stdout
+
+
+def test_update_scores_and_recalibrates_the_blended_forecast_not_the_network_alone(tmp_path: Path) -> None:
+    data = monthly_panel(tmp_path / "m.csv", series=8, rows=180)
+    head = pd.read_csv(data).groupby("series").head(96)
+    head.to_csv(tmp_path / "head.csv", index=False)
+    model = rnncast.fit(rnncast.read(tmp_path / "head.csv", ReadSpec(id_col="series")),
+                        window=WindowSpec(lookback=12, horizon=6), train=TrainSpec(epochs=2))
+    damaged = {name: value * 3.0 for name, value in model.params.items()}  # another network, same Theta
+
+    def updated(blend: float, params: dict[str, np.ndarray]) -> rnncast.Model:
+        notes: list[str] = []
+        out = api.update(replace(model, blend=blend, params=params), data, epochs=1, notes=notes)
+        assert not any("intervals kept" in note for note in notes)  # 84 new rows a series: recalibrated
+        return out
+
+    # Theta alone (weight 0): what the network's weights are cannot change the update's scores or intervals.
+    a, b = updated(0.0, model.params), updated(0.0, damaged)
+    assert a.metrics["update_val_mae"] == b.metrics["update_val_mae"]
+    assert a.intervals is not None and b.intervals is not None
+    np.testing.assert_array_equal(a.intervals, b.intervals)
+    c, d = updated(1.0, model.params), updated(1.0, damaged)  # the network alone: they do
+    assert c.metrics["update_val_mae"] != d.metrics["update_val_mae"]
