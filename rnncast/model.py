@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnncast import interrupts
 from rnncast.config import NetSpec
 from rnncast.kernels.jit import threads
 from rnncast.kernels.matmul import matmul, matmul_nt, matmul_tn
@@ -254,4 +255,5 @@ def predict(spec: NetSpec, params: dict[str, np.ndarray], windows: np.ndarray,
         state = stack_forward(spec, params, block, keep=False, workspace=workspace)
         block_extra = None if extra is None else extra[start : start + PREDICT_BLOCK]
         out[start : start + block.shape[1]] = head_forward(params, state.hs[-1][-1], block_extra)
+        interrupts.check()
     return out

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rnncast import interrupts
 from rnncast.batches import WindowSet
 from rnncast.config import NetSpec, TrainSpec
 from rnncast.errors import TrainingError
@@ -187,6 +188,7 @@ def train(spec: NetSpec, tspec: TrainSpec, params: np.ndarray,
             inputs, y, extra = source.batch(idx)
             x = np.ascontiguousarray(inputs.transpose(1, 0, 2))  # (T, B, I)
             total += step(x, y, extra) * len(idx)
+            interrupts.check()
         train_loss = total / len(order)
         if not np.all(np.isfinite(step.params)):
             raise TrainingError(f"training diverged (non-finite weights in epoch {epoch}); try a smaller --lr")

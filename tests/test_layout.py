@@ -107,8 +107,9 @@ def test_every_module_says_its_job_first(name: str) -> None:
 
 # What the command line may import: the API (and its part for folders of data), the specs
 # and errors, the version, itself.
+# rnncast.interrupts, like rnncast.errors, is a contract of exceptions the CLI turns into exit codes.
 CLI_MAY_IMPORT = {"rnncast", "rnncast.api", "rnncast.folders", "rnncast.config", "rnncast.errors",
-                  "rnncast.version"}
+                  "rnncast.interrupts", "rnncast.version"}
 
 
 @pytest.mark.parametrize("name", sorted(n for n in MODULES if n.startswith("rnncast.cli")))

@@ -121,3 +121,38 @@ def test_an_epoch_trains_on_at_most_windows_per_epoch(monkeypatch: pytest.Monkey
     seen.clear()
     train(spec, TrainSpec(epochs=3, batch_size=32, patience=0, windows_per_epoch=1000), start, x, y, xv, yv)
     assert sum(seen) == 3 * 400
+
+
+def test_a_signal_whose_exception_was_swallowed_stops_training_at_the_next_batch(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CI run saw a fit train on for two minutes after Ctrl-C: the handler's exception had been lost."""
+    import contextlib
+    import signal
+
+    import rnncast.train as training
+    from rnncast import interrupts
+
+    batches: list[int] = []
+    original = training.TrainStep.__call__
+
+    def swallowing(self, x, y, extra=None):
+        batches.append(1)
+        if len(batches) == 3:  # Ctrl-C arrives here, and something on the way up eats KeyboardInterrupt
+            with contextlib.suppress(KeyboardInterrupt):
+                interrupts._raise_for(signal.SIGINT, None)
+        return original(self, x, y, extra)
+
+    monkeypatch.setattr(training.TrainStep, "__call__", swallowing)
+    monkeypatch.setattr(interrupts, "_pending", None)
+    spec = NetSpec(cell="rnn", inputs=1, hidden=4, layers=1, horizon=2)
+    x, y = _sine_windows(640, 8, 2, seed=0)
+    with pytest.raises(KeyboardInterrupt):
+        train(spec, TrainSpec(epochs=50, batch_size=32, patience=0), init_params(spec, np.random.default_rng(0)),
+              x, y, None, None)
+    assert len(batches) == 3  # not one batch more
+    with pytest.raises(interrupts.Terminated):  # SIGTERM: Terminated, which the CLI turns into exit 143
+        interrupts._raise_for(signal.SIGTERM, None)
+    with pytest.raises(interrupts.Terminated):
+        interrupts.check()
+    monkeypatch.setattr(interrupts, "_pending", None)
+    interrupts.check()  # nothing pending: nothing raised

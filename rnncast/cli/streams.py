@@ -16,26 +16,9 @@ from typing import Any
 import typer
 
 from rnncast.errors import ConfigError, RnncastError
+from rnncast.interrupts import Terminated
 
 DEBUG = "rnncast.debug"  # key in click's Context.meta, shared by every sub-context
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (timeout, systemd, cron daemons) arrived: unwind as for Ctrl-C, then exit 143."""
-
-
-def _on_sigterm(signum: int, frame: object) -> None:
-    raise Terminated
-
-
-def stop_cleanly_on_sigterm() -> None:
-    """Make SIGTERM unwind like Ctrl-C: temporary files removed, the old model intact, one line, exit 143."""
-    import contextlib
-    import signal
-
-    # Not the main thread (an embedding application): leave its handler alone.
-    with contextlib.suppress(ValueError, OSError):
-        signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 def one_line(text: object) -> str:
