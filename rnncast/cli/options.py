@@ -81,7 +81,7 @@ TransformOption = Annotated[Transform, typer.Option(
     "quarterly, where it measured better on M3.")]
 CombineOption = Annotated[Combine, typer.Option(
     help="theta: forecast a blend of the network and the Theta method, weighted by their errors on the "
-    "validation windows (the classic's errors differ from the network's: the blend beats both on M3). "
+    "validation windows (their errors differ: on M3 monthly and quarterly the blend beats both). "
     "auto: theta for monthly, quarterly and yearly data, where it was measured; none: the network alone.")]
 NormOption = Annotated[Norm, typer.Option(
     help="Re-centre each input window on its last value or mean (forecasts are shifted back).")]
