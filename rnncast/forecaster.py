@@ -165,9 +165,8 @@ def forecast_windows(model: Model, history: np.ndarray, future: np.ndarray, stat
     if model.blend < 1.0:
         from rnncast import frequency, theta
 
-        classic = theta.forecast(given[:, :, 0], centred.shape[1], frequency.season_length(model.freq))
-        classic = theta.centred(classic, model.window.transform, loc, scale, level, centred)
-        centred = model.blend * centred + (1.0 - model.blend) * classic
+        centred = theta.mix(centred, model.blend, given[:, :, 0], loc, scale, level, model.window.transform,
+                            frequency.season_length(model.freq))
 
     def original(scaled: np.ndarray) -> np.ndarray:
         return from_model(model.window.transform, (scaled + level) * scale + loc)

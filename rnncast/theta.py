@@ -147,13 +147,22 @@ def blended(network: np.ndarray, weight: float, target: np.ndarray, starts: np.n
     window's last `rows` values of `target` (the data's units) before that row, padded in
     front as forecasts are; stats and anchor (W,) are each window's scaling and level.
     """
-    classic = np.empty_like(network)
+    out = np.empty_like(network)
     for lo in range(0, len(network), CHUNK):
         at = slice(lo, lo + CHUNK)
         s = series[at]
-        history = target[rows_before(first[at], starts[s], rows)]
-        classic[at] = centred(forecast(history, network.shape[1], season), transform, stats.loc[s, :1],
-                              stats.scale[s, :1], anchor[at, None].astype(np.float64), network[at])
+        out[at] = mix(network[at], weight, target[rows_before(first[at], starts[s], rows)], stats.loc[s, :1],
+                      stats.scale[s, :1], anchor[at, None].astype(np.float64), transform, season)
+    return out
+
+
+def mix(network: np.ndarray, weight: float, history: np.ndarray, loc: np.ndarray, scale: np.ndarray,
+        level: np.ndarray, transform: str, season: int) -> np.ndarray:
+    """weight x network + (1 - weight) x Theta of history (N, R) (the data's units), in the network's units.
+
+    loc, scale, level (N, 1): each window's scaling and level, as `centred` reads them.
+    """
+    classic = centred(forecast(history, network.shape[1], season), transform, loc, scale, level, network)
     return weight * network + (1.0 - weight) * classic
 
 
