@@ -145,8 +145,8 @@ def stack_backward(spec: NetSpec, params: dict[str, np.ndarray], state: StackSta
         layer_in = state.inputs[k]
         need_dx = k > 0 or need_grad_x
         dx = _new(workspace, f"dx{k}", layer_in.shape if need_dx else (0, B, layer_in.shape[2]), dtype)
-        dW_ih = np.empty((chunks, G, layer_in.shape[2]), dtype)
-        dW_hh = np.empty((chunks, G, H), dtype)
+        dW_ihT = np.empty((chunks, layer_in.shape[2], G), dtype)  # the kernels write them transposed
+        dW_hhT = np.empty((chunks, H, G), dtype)
         db_ih = np.empty((chunks, G), dtype)
         db_hh = np.empty((chunks, G), dtype)
         dh_n = g_h_n[k] if g_h_n is not None else zeros_bh
@@ -154,10 +154,10 @@ def stack_backward(spec: NetSpec, params: dict[str, np.ndarray], state: StackSta
         layer_backward(cell, layer_in, state.hs[k], state.cs[k], state.acts[k],
                        np.ascontiguousarray(w_ih.T), np.ascontiguousarray(w_hh.T),
                        np.ascontiguousarray(d_out), np.ascontiguousarray(dh_n), np.ascontiguousarray(dc_n),
-                       dx, grad_h0[k], grad_c0[k] if grad_c0 is not None else zeros_bh, dW_ih, dW_hh, db_ih, db_hh,
+                       dx, grad_h0[k], grad_c0[k] if grad_c0 is not None else zeros_bh, dW_ihT, dW_hhT, db_ih, db_hh,
                        int(need_dx), chunks)
-        for name, partial in zip(names, (dW_ih, dW_hh, db_ih, db_hh)):
-            np.sum(partial, axis=0, out=grads[name])
+        for name, partial in zip(names, (dW_ihT, dW_hhT, db_ih, db_hh)):
+            np.sum(partial, axis=0, out=grads[name].T)
         if state.masks[k] is not None:
             dx *= state.masks[k]
         d_out = dx

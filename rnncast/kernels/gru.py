@@ -83,10 +83,11 @@ def gru_forward(x, hs, cs, acts, w_ihT, w_hhT, b_ih, b_hh, keep, b0, b1):
 
 @kernel
 def gru_backward(x, hs, cs, acts, w_ihT, w_hhT, d_out, dh_n, dc_n, dx, dh0, dc0,
-                 dW_ih, dW_hh, db_ih, db_hh, need_dx, b0, b1):
+                 dW_ihT, dW_hhT, db_ih, db_hh, need_dx, b0, b1):
     """Rows b0:b1 of backprop through time for one layer (see rnncast.kernels.recurrent.layer_backward).
 
-    cs, dc_n and dc0 are unused. dW_ih, dW_hh, db_ih, db_hh are this chunk's own partial gradients.
+    cs, dc_n and dc0 are unused. dW_ihT, dW_hhT (transposed), db_ih, db_hh are
+    this chunk's own partial gradients.
     """
     T = x.shape[0]
     H = hs.shape[2]
@@ -97,7 +98,9 @@ def gru_backward(x, hs, cs, acts, w_ihT, w_hhT, d_out, dh_n, dc_n, dx, dh0, dc0,
     copy_rows(dh, dh_n[b0:b1])
     dGx = np.empty((n, GH), x.dtype)
     dGh = np.empty((n, GH), x.dtype)
-    start_gradients(dW_ih, dW_hh, db_ih, db_hh)
+    xT = np.empty((x.shape[2], n), x.dtype)
+    hT = np.empty((H, n), x.dtype)
+    start_gradients(dW_ihT, dW_hhT, db_ih, db_hh)
     for t in range(T - 1, -1, -1):
         if d_out.shape[0] > 0:
             add_rows(dh, d_out[t, b0:b1])
@@ -105,5 +108,5 @@ def gru_backward(x, hs, cs, acts, w_ihT, w_hhT, d_out, dh_n, dc_n, dx, dh0, dc0,
         matmul_nt(dGh, w_hhT, dh, one)  # dh of the previous step: z * dh' + dGh @ W_hh
         if need_dx:
             matmul_nt(dGx, w_ihT, dx[t, b0:b1], zero)  # (n, I)
-        step_gradients(dGx, dGh, x[t, b0:b1], hs[t, b0:b1], dW_ih, dW_hh, db_ih, db_hh, True)
+        step_gradients(dGx, dGh, x[t, b0:b1], hs[t, b0:b1], xT, hT, dW_ihT, dW_hhT, db_ih, db_hh, True)
     finish(dh0[b0:b1], dh, db_ih, db_hh, True)

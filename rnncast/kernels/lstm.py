@@ -93,10 +93,11 @@ def lstm_forward(x, hs, cs, acts, w_ihT, w_hhT, b_ih, b_hh, keep, b0, b1):
 
 @kernel
 def lstm_backward(x, hs, cs, acts, w_ihT, w_hhT, d_out, dh_n, dc_n, dx, dh0, dc0,
-                  dW_ih, dW_hh, db_ih, db_hh, need_dx, b0, b1):
+                  dW_ihT, dW_hhT, db_ih, db_hh, need_dx, b0, b1):
     """Rows b0:b1 of backprop through time for one layer (see rnncast.kernels.recurrent.layer_backward).
 
-    dW_ih, dW_hh, db_ih, db_hh are this chunk's own partial gradients (GH, I), (GH, H), (GH,).
+    dW_ihT, dW_hhT, db_ih, db_hh are this chunk's own partial gradients (I, GH), (H, GH), (GH,):
+    the weight gradients transposed.
     """
     T = x.shape[0]
     H = hs.shape[2]
@@ -108,7 +109,9 @@ def lstm_backward(x, hs, cs, acts, w_ihT, w_hhT, d_out, dh_n, dc_n, dx, dh0, dc0
     dc = np.empty((n, H), x.dtype)
     copy_rows(dc, dc_n[b0:b1])
     dG = np.empty((n, GH), x.dtype)  # the same for the W_ih and the W_hh side
-    start_gradients(dW_ih, dW_hh, db_ih, db_hh)
+    xT = np.empty((x.shape[2], n), x.dtype)
+    hT = np.empty((H, n), x.dtype)
+    start_gradients(dW_ihT, dW_hhT, db_ih, db_hh)
     for t in range(T - 1, -1, -1):
         if d_out.shape[0] > 0:
             add_rows(dh, d_out[t, b0:b1])
@@ -116,6 +119,6 @@ def lstm_backward(x, hs, cs, acts, w_ihT, w_hhT, d_out, dh_n, dc_n, dx, dh0, dc0
         matmul_nt(dG, w_hhT, dh, zero)  # dh of the previous step: dG @ W_hh (n, H)
         if need_dx:
             matmul_nt(dG, w_ihT, dx[t, b0:b1], zero)  # (n, I)
-        step_gradients(dG, dG, x[t, b0:b1], hs[t, b0:b1], dW_ih, dW_hh, db_ih, db_hh, False)
+        step_gradients(dG, dG, x[t, b0:b1], hs[t, b0:b1], xT, hT, dW_ihT, dW_hhT, db_ih, db_hh, False)
     finish(dh0[b0:b1], dh, db_ih, db_hh, False)
     copy_rows(dc0[b0:b1], dc)

@@ -6,8 +6,9 @@ two threads write the same row. Per step: Gx = b_ih + x_t @ W_ih^T and Gh = b_hh
 h @ W_hh^T (own products, see `matmul`), then the cell's elementwise step. The
 backward walks the steps in reverse, takes the cell's pre-activation gradients dGx,
 dGh and turns them into dh (dGh @ W_hh), dx_t (dGx @ W_ih) and this chunk's share of
-the weight gradients, while the step's data is still in cache. Weight gradients come
-out per chunk; the caller sums them.
+the weight gradients (transposed: see rnncast.kernels.layer.step_gradients), while
+the step's data is still in cache. Weight gradients come out per chunk; the caller
+sums them.
 
 Each cell has its own pair of kernels (rnncast.kernels.lstm, gru, rnn), each compiled
 at its first call for the dtype it is called with: a fit compiles its own cell only.
@@ -79,7 +80,7 @@ def layer_forward(cell, x, hs, cs, acts, w_ihT, w_hhT, b_ih, b_hh, keep, n_chunk
 
 
 def layer_backward(cell, x, hs, cs, acts, w_ihT, w_hhT, d_out, dh_n, dc_n,
-                   dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, need_dx, n_chunks):
+                   dx, dh0, dc0, dW_ihT, dW_hhT, db_ih, db_hh, need_dx, n_chunks):
     """Backprop through time for one layer, after `layer_forward` with keep = 1.
 
     d_out (T, B, H): gradient of the output at every step, or an array with 0 steps for
@@ -88,9 +89,9 @@ def layer_backward(cell, x, hs, cs, acts, w_ihT, w_hhT, d_out, dh_n, dc_n,
     transposed as in the forward: the dot-product form of dG @ W reads them row by row.
     Writes dh0 (B, H), dc0 (B, H, LSTM only), dx (T, B, I) when need_dx is 1 (the first
     layer of a training step does not need it) and the per-chunk partial weight
-    gradients dW_ih (C, GH, I), dW_hh (C, GH, H), db_ih, db_hh (C, GH).
+    gradients, the weights' transposed: dW_ihT (C, I, GH), dW_hhT (C, H, GH), db_ih, db_hh (C, GH).
     """
     backward = _BACKWARD[cell]
     _run_chunks(n_chunks, x.shape[1],
                 lambda ch, b0, b1: backward(x, hs, cs, acts, w_ihT, w_hhT, d_out, dh_n, dc_n, dx, dh0, dc0,
-                                            dW_ih[ch], dW_hh[ch], db_ih[ch], db_hh[ch], need_dx, b0, b1))
+                                            dW_ihT[ch], dW_hhT[ch], db_ih[ch], db_hh[ch], need_dx, b0, b1))
