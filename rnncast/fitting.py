@@ -153,7 +153,8 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
             blend = theta.best_weight(val_pred, classic, val["y"], val["volatility"])
             val_pred = blend * val_pred + (1.0 - blend) * classic
             metrics["blend"] = blend
-        intervals = calibrate_levels((val["y"] - val_pred) / val["volatility"][:, None])
+        # Each series counts alike: it gets one forecast, however many validation windows it has.
+        intervals = calibrate_levels((val["y"] - val_pred) / val["volatility"][:, None], val["series"])
         metrics.update(validation_scores(val_pred, val["y"], val["anchor"], val["history"], stats, val["series"],
                                          season, window.transform))
     last = series.times[series.offsets[1:] - 1]

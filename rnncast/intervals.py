@@ -84,23 +84,68 @@ def calibrate(residuals: np.ndarray, levels: Sequence[float]) -> HalfWidths:
     return {level: _order_statistic(magnitudes, math.ceil((n + 1) * share)) for level, share in shares}
 
 
-def calibrate_quantiles(residuals: np.ndarray, levels: Sequence[float]) -> QuantileBounds:
+def calibrate_quantiles(residuals: np.ndarray, levels: Sequence[float], groups: np.ndarray | None = None
+                        ) -> QuantileBounds:
     """Asymmetric bounds: {level: (lower (K,), upper (K,))} on the signed residuals per step.
 
     With a = 1 - level/100, upper is the ceil((N + 1)(1 - a/2))-th smallest residual and
     lower the floor((N + 1) a/2)-th, so each tail misses at most a/2; both are infinite
     when that rank falls outside 1..N. Use as (forecast + lower, forecast + upper).
+
+    groups (N,): the series each residual's window comes from. Each series then weighs
+    alike, however many windows it has (`series_weights`), and the ranks count weight
+    instead of windows; with as many windows in every series, that is the rule above.
     """
     shares = [(level, _check_level(level)) for level in levels]
-    ordered = np.sort(_check_residuals(residuals), axis=0)  # (N, K)
-    n = ordered.shape[0]
+    r = _check_residuals(residuals)
+    n = r.shape[0]
+    weights = series_weights(groups, n)
     bounds: QuantileBounds = {}
+    if weights is not None:
+        ranks = np.array([float((n + 1) * (1 + share) / 2) for _, share in shares])  # weights, not counts
+        uppers = _weighted_statistics(r, weights, ranks)
+        lowers = -_weighted_statistics(-r, weights, ranks)  # the mirror image, as below
+        return {level: (lowers[i], uppers[i]) for i, (level, _) in enumerate(shares)}
+    ordered = np.sort(r, axis=0)  # (N, K)
     for level, share in shares:
         upper_rank = math.ceil((n + 1) * (1 + share) / 2)
         # The mirror image of the upper rank, so both tails get the same correction.
         lower_rank = n + 1 - upper_rank
         bounds[level] = (_order_statistic(ordered, lower_rank), _order_statistic(ordered, upper_rank))
     return bounds
+
+
+def series_weights(groups: np.ndarray | None, n: int) -> np.ndarray | None:
+    """(N,) weights N / (G x windows of its series) over G series, or None when every series has as many windows.
+
+    Every series gets one forecast, so every series should count alike in its intervals;
+    counted by windows, a long series with many validation windows outweighs a short one
+    with a few. The weights keep a mean of 1, so the ranks' finite-sample correction is
+    still that of N windows.
+    """
+    if groups is None:
+        return None
+    _, codes, counts = np.unique(np.asarray(groups), return_inverse=True, return_counts=True)
+    if len(codes) != n:
+        raise ValueError(f"groups must have one entry per residual ({n}), got {len(codes)}")
+    if counts.min() == counts.max():
+        return None
+    return n / (len(counts) * counts[codes].astype(np.float64))
+
+
+def _weighted_statistics(values: np.ndarray, weights: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    """(L, K): per rank and column, the smallest value whose cumulative weight (smallest first) reaches it, or +inf."""
+    n, k = values.shape
+    order = np.argsort(values, axis=0, kind="stable")
+    ordered = np.take_along_axis(values, order, axis=0)
+    cumulative = np.cumsum(weights[order], axis=0)  # (N, K)
+    out = np.full((len(ranks), k), np.inf)
+    reachable = ranks <= n * (1 + 1e-12)  # the weights sum to n
+    targets = ranks[reachable] * (1 - 1e-12)  # float sums of weights may fall a hair short
+    for j in range(k):  # one search per horizon step, all ranks at once
+        at = np.minimum(np.searchsorted(cumulative[:, j], targets, side="left"), n - 1)
+        out[reachable, j] = ordered[at, j]
+    return out
 
 
 def apply(
@@ -130,9 +175,10 @@ def apply(
 LEVELS = np.arange(1, 100)  # interval levels, in percent, a model calibrates at fit time
 
 
-def calibrate_levels(residuals: np.ndarray) -> np.ndarray:
-    """(2, 99, K) lower/upper offsets for levels 1..99 % (split conformal on residuals (N, K))."""
-    bounds = calibrate_quantiles(residuals, [float(level) for level in LEVELS])
+def calibrate_levels(residuals: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
+    """(2, 99, K) lower/upper offsets for levels 1..99 % (split conformal on residuals (N, K); groups as in
+    `calibrate_quantiles`)."""
+    bounds = calibrate_quantiles(residuals, [float(level) for level in LEVELS], groups)
     lower = np.stack([bounds[float(level)][0] for level in LEVELS])
     upper = np.stack([bounds[float(level)][1] for level in LEVELS])
     return np.stack([lower, upper])

@@ -134,7 +134,7 @@ def update_model(model: Model, series: SeriesSet, *, epochs: int = UPDATE_EPOCHS
                              extra_train=np.concatenate([e_new[taught], e_old[keep]]))
         calibrating = layout.views(first.params)
         pred = forecasts(calibrating, held)
-        intervals = calibrate_levels((y_new[held] - pred) / volatility(raw_new[held])[:, None])
+        intervals = calibrate_levels((y_new[held] - pred) / volatility(raw_new[held])[:, None], s_new[held])
     elif notes is not None:
         count = int(held.sum())
         notes.append(f"intervals kept as they were: {count} window{'s' if count != 1 else ''} in the newest rows "

@@ -224,3 +224,54 @@ def test_calibration_bounds_cover_the_calibration_residuals_at_their_level(
     assert np.all(inside >= level / 100 - 1e-12)
     half = calibrate(residuals, [level])[level]
     assert np.all((np.abs(residuals) <= half).mean(axis=0) >= level / 100 - 1e-12)
+
+
+# ------------------------------------------------------------- every series counts alike
+
+group_sizes = st.lists(st.integers(1, 12), min_size=1, max_size=8)
+
+
+@given(group_sizes, st.floats(1, 99), st.integers(0, 2**32 - 1))
+def test_series_weighted_bounds_cover_each_series_share_at_their_level(
+    sizes: list[int], level: float, seed: int
+) -> None:
+    # In-sample, as above, but counted in weight: the windows inside the bounds hold at
+    # least the level's share of the series' total weight (each series weighing alike).
+    rng = np.random.default_rng(seed)
+    groups = np.repeat(np.arange(len(sizes)), sizes)
+    residuals = rng.standard_normal((len(groups), 3)) * rng.uniform(0.1, 10, len(sizes))[groups, None]
+    low, high = calibrate_quantiles(residuals, [level], groups)[level]
+    inside = (low <= residuals) & (residuals <= high)
+    per_series = np.stack([inside[groups == g].mean(axis=0) for g in range(len(sizes))])
+    finite = np.isfinite(low) & np.isfinite(high)
+    assert np.all(per_series.mean(axis=0)[finite] >= level / 100 - 1e-9)
+    assert np.all(low <= high)
+
+
+def test_series_with_as_many_windows_each_give_the_unweighted_bounds() -> None:
+    residuals = np.random.default_rng(3).standard_normal((120, 4))
+    groups = np.repeat(np.arange(12), 10)
+    plain = calibrate_quantiles(residuals, [50, 80, 95])
+    weighted = calibrate_quantiles(residuals, [50, 80, 95], groups)
+    for level in plain:
+        for a, b in zip(plain[level], weighted[level], strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_a_long_calm_series_does_not_narrow_the_bounds_of_many_short_wild_ones() -> None:
+    # 490 windows of one calm series and one window each of ten wild ones: by windows the
+    # 80 % bounds are the calm series' own; with every series counting alike they must
+    # cover most of the wild ones too.
+    rng = np.random.default_rng(0)
+    residuals = np.r_[rng.normal(0, 0.1, (490, 1)), rng.normal(0, 10, (10, 1))]
+    groups = np.r_[np.zeros(490, np.int64), np.arange(1, 11)]
+    by_window = calibrate_quantiles(residuals, [80])[80]
+    by_series = calibrate_quantiles(residuals, [80], groups)[80]
+    wild = residuals[490:, 0]
+    assert ((by_window[0] <= wild) & (wild <= by_window[1])).mean() < 0.5
+    assert ((by_series[0] <= wild) & (wild <= by_series[1])).mean() >= 0.7
+
+
+def test_groups_must_match_the_residuals() -> None:
+    with pytest.raises(ValueError, match="one entry per residual"):
+        calibrate_quantiles(np.zeros((5, 2)), [80], np.arange(4))
