@@ -100,13 +100,13 @@ def calibrate_quantiles(residuals: np.ndarray, levels: Sequence[float], groups: 
     r = _check_residuals(residuals)
     n = r.shape[0]
     weights = series_weights(groups, n)
-    bounds: QuantileBounds = {}
     if weights is not None:
         ranks = np.array([float((n + 1) * (1 + share) / 2) for _, share in shares])  # weights, not counts
         uppers = _weighted_statistics(r, weights, ranks)
         lowers = -_weighted_statistics(-r, weights, ranks)  # the mirror image, as below
         return {level: (lowers[i], uppers[i]) for i, (level, _) in enumerate(shares)}
     ordered = np.sort(r, axis=0)  # (N, K)
+    bounds: QuantileBounds = {}
     for level, share in shares:
         upper_rank = math.ceil((n + 1) * (1 + share) / 2)
         # The mirror image of the upper rank, so both tails get the same correction.
