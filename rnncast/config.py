@@ -15,7 +15,7 @@ from rnncast.errors import ConfigError
 # Each choice is a Literal type (the CLI's option type, checked by mypy) and its tuple of values.
 Cell = Literal["lstm", "gru", "rnn"]
 Loss = Literal["mse", "mae", "huber"]
-Scaler = Literal["standard", "minmax", "none"]
+Scaler = Literal["auto", "standard", "diff", "minmax", "none"]  # "auto": by frequency (rnncast.windows.choose_scaler)
 Norm = Literal["last", "mean", "none"]  # per-window re-centring (rnncast.features.anchors)
 Transform = Literal["auto", "log", "none"]  # of the target before scaling (rnncast.transform)
 Combine = Literal["auto", "theta", "none"]  # blend the network's forecast with Theta's (rnncast.theta)
@@ -113,7 +113,9 @@ class WindowSpec:
     lookback: int | None = None
     horizon: int | None = None
     val_fraction: float = 0.2
-    scaler: Scaler = "standard"
+    # "diff": the target's scale is its mean absolute one-step change (MASE's denominator);
+    # "auto": diff for yearly data, where it measured better, standard elsewhere.
+    scaler: Scaler = "auto"
     norm: Norm = "last"  # re-centre each window on its last value ("last"), mean, or "none"
     patch: int = 1  # feed the lookback as lookback/patch steps of `patch` values each
     highway: bool = True  # the head also reads the window itself (a linear skip path)

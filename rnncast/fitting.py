@@ -46,7 +46,7 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
     from rnncast.statics import encode, fit_statics
     from rnncast.train import train as run_training
     from rnncast.transform import choose, to_model
-    from rnncast.windows import fit_scaler, last_windows, scale, scale32, spare_split
+    from rnncast.windows import choose_scaler, fit_scaler, last_windows, scale, scale32, spare_split
 
     give_back()  # the read's temporaries, freed but kept by the allocator, before fit's own arrays
     window = window.resolved(series.freq)
@@ -55,7 +55,8 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
     given_known = tuple(k for k in series.known if not window.holidays or k != column_name(window.holidays))
     series = with_holidays(series, window.holidays)
     window = replace(window, transform=choose(window.transform, series.values[:, 0], series.freq),
-                     combine=theta.choose(window.combine, series.freq))
+                     combine=theta.choose(window.combine, series.freq),
+                     scaler=choose_scaler(window.scaler, series.freq))
     original = series  # in the data's units: the stored history and the fingerprint
     series = replace(series, values=to_model(window.transform, series.values, series.ids, series.offsets))
     T, K = window.steps
@@ -150,7 +151,7 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
         if window.combine == "theta":  # the network's weight beside Theta: the one the validation windows favour
             classic = theta.blended(val_pred, 0.0, original.values[:, 0], starts, val["t"], val["series"], rows,
                                     stats, val["anchor"], window.transform, season)  # weight 0: Theta's alone
-            blend = theta.best_weight(val_pred, classic, val["y"], val["volatility"])
+            blend = theta.best_weight(val_pred, classic, val["y"], val["volatility"], float(validated.mean()))
             val_pred = blend * val_pred + (1.0 - blend) * classic
             metrics["blend"] = blend
         # Each series counts alike: it gets one forecast, however many validation windows it has.

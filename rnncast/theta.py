@@ -166,12 +166,19 @@ def mix(network: np.ndarray, weight: float, history: np.ndarray, loc: np.ndarray
     return weight * network + (1.0 - weight) * classic
 
 
-def best_weight(network: np.ndarray, classic: np.ndarray, actual: np.ndarray, spread: np.ndarray) -> float:
-    """The network's weight whose blend misses the validation targets least (mean absolute error per unit of spread).
+def best_weight(network: np.ndarray, classic: np.ndarray, actual: np.ndarray, spread: np.ndarray,
+                validated_share: float = 1.0) -> float:
+    """The network's weight in the blend: the one that misses the validation targets least
+    (mean absolute error per unit of spread), for the share of series that were validated.
 
     All of network, classic, actual (W, K) re-centred scaled units, as `centred` gives;
-    spread (W,) each window's volatility, so that every window counts alike.
+    spread (W,) each window's volatility, so that every window counts alike. The series too
+    short to spare validation rows are not heard: for them the weight is the even split,
+    forecast combination's robust default, so the result is validated_share x the best
+    weight + (1 - validated_share) x 0.5. On M3 yearly, where 30 % of the series validate
+    (the long ones), the validation alone chose Theta alone (sMAPE 16.72) and this gives 0.35.
     """
     per_unit = 1.0 / np.maximum(spread, 1e-12)[:, None]
     errors = [float(np.mean(np.abs(actual - (w * network + (1 - w) * classic)) * per_unit)) for w in WEIGHTS]
-    return float(WEIGHTS[int(np.argmin(errors))])
+    best = float(WEIGHTS[int(np.argmin(errors))])
+    return round(validated_share * best + (1.0 - validated_share) * 0.5, 4)

@@ -116,6 +116,14 @@ def test_the_weight_follows_whichever_forecast_the_validation_targets_agree_with
     assert 0.0 < halfway < 1.0
 
 
+@pytest.mark.parametrize(("share", "weight"), [(1.0, 0.0), (0.3, 0.35), (0.0, 0.5)])
+def test_series_that_could_not_be_validated_pull_the_weight_to_the_even_split(share, weight) -> None:
+    rng = np.random.default_rng(6)
+    actual, other = rng.normal(0, 1, (50, 4)), rng.normal(0, 1, (50, 4))
+    # The validated series favour Theta alone; the rest are not heard and get half each.
+    assert theta.best_weight(other, actual, actual, np.ones(50), share) == pytest.approx(weight)
+
+
 def test_theta_in_the_networks_units_falls_back_where_the_log_has_none() -> None:
     classic = np.array([[np.e, -1.0]])
     out = theta.centred(classic, "log", np.array([[0.5]]), np.array([[2.0]]), np.array([[0.1]]),
@@ -220,3 +228,37 @@ def test_update_scores_and_recalibrates_the_blended_forecast_not_the_network_alo
     np.testing.assert_array_equal(a.intervals, b.intervals)
     c, d = updated(1.0, model.params), updated(1.0, damaged)  # the network alone: they do
     assert c.metrics["update_val_mae"] != d.metrics["update_val_mae"]
+
+
+def yearly_panel(path: Path, lengths: tuple[int, ...]) -> Path:
+    """Trending yearly series (a level that travels far, steps of about 3), in long format."""
+    rng = np.random.default_rng(12)
+    frames = [pd.DataFrame({"date": pd.date_range("1980-01-01", periods=n, freq="YS"), "series": f"s{s}",
+                            "value": 100 + 3.0 * np.arange(n) * (1 + s % 3) + rng.normal(0, 1, n)})
+              for s, n in enumerate(lengths)]
+    pd.concat(frames).to_csv(path, index=False)
+    return path
+
+
+def test_yearly_data_is_scaled_by_its_yearly_change_and_other_data_as_before(tmp_path: Path) -> None:
+    series = rnncast.read(yearly_panel(tmp_path / "y.csv", (30,) * 4), ReadSpec(id_col="series"))
+    window, train = WindowSpec(lookback=6, horizon=3), TrainSpec(epochs=1)
+    model = rnncast.fit(series, window=window, train=train)
+    assert model.window.scaler == "diff"
+    steps = [np.abs(np.diff(series.values[a:b, 0])).mean() for a, b in zip(series.offsets, series.offsets[1:])]
+    spreads = [series.values[a:b, 0].std() for a, b in zip(series.offsets, series.offsets[1:])]
+    # Fitted on the training rows only, so near each series' whole-series step, far below its std.
+    np.testing.assert_allclose(model.scaler.scale[:, 0], steps, rtol=0.25)
+    assert (model.scaler.scale[:, 0] < np.array(spreads) / 4).all()
+    assert rnncast.fit(series, window=replace(window, scaler="standard"), train=train).window.scaler == "standard"
+    daily = replace(series, freq="D", times=series.times.astype("datetime64[D]").astype("datetime64[ns]"))
+    assert rnncast.fit(daily, window=window, train=train).window.scaler == "standard"
+
+
+def test_series_too_short_to_validate_pull_the_blend_to_the_even_split(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(theta, "WEIGHTS", np.array([0.0]))  # the validated series can only choose Theta alone
+    series = rnncast.read(yearly_panel(tmp_path / "y.csv", (40, 40, 40, 10, 10)), ReadSpec(id_col="series"))
+    model = rnncast.fit(series, window=WindowSpec(lookback=6, horizon=3), train=TrainSpec(epochs=1))
+    unvalidated = model.metrics["unvalidated_series"]
+    assert unvalidated == 2
+    assert model.blend == pytest.approx(0.5 * unvalidated / 5)

@@ -13,6 +13,7 @@ from hypothesis.extra import numpy as hnp
 from rnncast.errors import ConfigError, DataError
 from rnncast.windows import (
     ScalerStats,
+    choose_scaler,
     fit_scaler,
     last_windows,
     make_windows,
@@ -117,7 +118,7 @@ def test_bad_val_fraction_is_config_error() -> None:
         train_val_split(offsets, 1.0, 2, 2)
 
 
-@pytest.mark.parametrize("kind", ["standard", "minmax"])
+@pytest.mark.parametrize("kind", ["standard", "diff", "minmax"])
 def test_scaler_uses_training_rows_only(kind: str) -> None:
     values, offsets = stacked([50, 60], n_cols=2)
     train_ends, _ = train_val_split(offsets, 0.3, 5, 2)
@@ -144,6 +145,39 @@ def test_standard_scaler_gives_zero_mean_unit_std_on_training_rows() -> None:
         np.testing.assert_allclose(part.std(axis=0), 1.0, rtol=1e-12)
 
 
+def test_diff_scales_the_target_by_its_mean_step_and_the_other_columns_by_their_std() -> None:
+    trend = np.arange(40.0) * 5.0 + np.sin(np.arange(40.0))  # a std of about 58, steps of about 5
+    flags = (np.arange(40) % 17 == 0).astype(float)  # rare changes: a 0/1 column keeps its std
+    values, offsets = np.column_stack([trend, flags]), np.array([0, 40])
+    train_ends = np.array([30])
+    stats = fit_scaler("diff", values, offsets, train_ends)
+    np.testing.assert_allclose(stats.scale[0, 0], np.abs(np.diff(trend[:30])).mean(), rtol=1e-12)
+    np.testing.assert_allclose(stats.scale[0, 1], flags[:30].std(), rtol=1e-12)
+    np.testing.assert_allclose(stats.loc[0], values[:30].mean(axis=0), rtol=1e-12)
+    standard = fit_scaler("standard", values, offsets, train_ends)
+    assert stats.scale[0, 0] < standard.scale[0, 0] / 5  # the trend no longer sets the scale
+
+
+def test_diff_scaler_of_one_row_or_a_constant_series_gets_scale_one() -> None:
+    values, offsets = np.array([[4.0], [7.0], [7.0], [7.0]]), np.array([0, 1, 4])
+    stats = fit_scaler("diff", values, offsets, offsets[1:])
+    np.testing.assert_array_equal(stats.scale[:, 0], [1.0, 1.0])
+
+
+@pytest.mark.parametrize(("kind", "freq", "chosen"), [
+    ("auto", "YS-JAN", "diff"), ("auto", "YE-DEC", "diff"), ("auto", "Y", "diff"), ("auto", "MS", "standard"),
+    ("auto", "QS-OCT", "standard"), ("auto", "D", "standard"), ("auto", "h", "standard"),
+    ("standard", "YS", "standard"), ("minmax", "YS", "minmax"), ("diff", "D", "diff"),
+])
+def test_auto_scaler_takes_diff_for_yearly_data_only(kind, freq, chosen) -> None:
+    assert choose_scaler(kind, freq) == chosen
+
+
+def test_auto_must_be_resolved_before_a_scaler_is_fitted() -> None:
+    with pytest.raises(ConfigError, match="--scaler must be one of standard, diff, minmax, none"):
+        fit_scaler("auto", *stacked([10]), np.array([10]))
+
+
 def test_minmax_maps_training_rows_to_unit_interval() -> None:
     values, offsets = stacked([40, 70], n_cols=2)
     ends = offsets[1:]
@@ -154,7 +188,7 @@ def test_minmax_maps_training_rows_to_unit_interval() -> None:
         np.testing.assert_allclose(part.max(axis=0), 1.0, rtol=1e-12)
 
 
-@pytest.mark.parametrize("kind", ["standard", "minmax"])
+@pytest.mark.parametrize("kind", ["standard", "diff", "minmax"])
 @pytest.mark.parametrize("constant", [0.0, 0.1, -123456.789])
 def test_constant_series_gets_scale_one(kind: str, constant: float) -> None:
     values = np.full((30, 1), constant)
@@ -186,7 +220,7 @@ finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
 
 @settings(max_examples=80, deadline=None)
 @given(
-    kind=st.sampled_from(["standard", "minmax", "none"]),
+    kind=st.sampled_from(["standard", "diff", "minmax", "none"]),
     lengths=st.lists(st.integers(min_value=1, max_value=12), min_size=1, max_size=4),
     data=st.data(),
 )

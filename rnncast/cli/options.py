@@ -74,7 +74,10 @@ Horizon = Annotated[Optional[int], typer.Option(
     help="Steps to forecast. Default: by frequency (daily 14, hourly 24, ...).", show_default=False)]
 ValFraction = Annotated[float, typer.Option(
     help="Share of each series' end held out for validation and early stopping (0: none).")]
-ScalerOption = Annotated[Scaler, typer.Option(help="Per-series scaling of every column.")]
+ScalerOption = Annotated[Scaler, typer.Option(
+    help="Per-series scaling of every column. diff: as standard, but the target is scaled by its mean "
+    "one-step change (MASE's scale). auto: diff for yearly data, where it measured better on M3; standard "
+    "elsewhere.")]
 TransformOption = Annotated[Transform, typer.Option(
     help="Learn the log of the target (relative changes; for positive series whose seasons grow with their "
     "level) or the target itself. auto: log when every value is positive and the data is monthly or "
