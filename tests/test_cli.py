@@ -469,6 +469,31 @@ def test_predict_imports_no_training_code_nor_pandas(daily_model: Path, daily: P
     assert json.loads((tmp_path / "f.json").read_text())[0].keys() == {"timestamp", "forecast"}
 
 
+def test_the_process_ends_with_every_line_written_and_the_commands_exit_code(daily_model: Path, tmp_path: Path) -> None:
+    # The console script ends with os._exit, skipping the interpreter's teardown: what the
+    # command wrote must still reach a file (fully buffered, unlike a terminal), and its code stand.
+    with (tmp_path / "out.csv").open("w") as out:
+        done = subprocess.run([sys.executable, "-m", "rnncast", "predict", str(daily_model), "--horizon", "4",
+                               "--level", "80"], cwd=tmp_path, env=env(), stdout=out, stderr=subprocess.PIPE,
+                              text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out.csv").read_text() == run("predict", daily_model, "--horizon", "4", "--level", "80").stdout
+    bad = subprocess.run([sys.executable, "-m", "rnncast", "predict", str(tmp_path / "none.rnncast")], cwd=tmp_path,
+                         env=env(), capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and bad.stderr.startswith("rnncast: error: model file") and bad.stdout == ""
+
+
+@pytest.mark.parametrize(("code", "status", "stderr"), [(3, 3, ""), (None, 0, ""), ("stopped", 1, "stopped\n")])
+def test_the_fast_exit_flushes_what_is_still_buffered(tmp_path: Path, code, status, stderr) -> None:
+    script = f"import sys\nfrom rnncast.cli import _exit_now\nsys.stdout.write('unflushed')\n_exit_now({code!r})\n"
+    buffered = {name: value for name, value in env().items() if name != "PYTHONUNBUFFERED"}
+    with (tmp_path / "out.txt").open("w") as out:
+        done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=buffered, stdout=out,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+    assert (done.returncode, done.stderr) == (status, stderr)
+    assert (tmp_path / "out.txt").read_text() == "unflushed"
+
+
 def test_closed_stdout_exits_quietly(daily_model: Path, tmp_path: Path) -> None:
     with subprocess.Popen([sys.executable, "-m", "rnncast", "predict", str(daily_model)], cwd=tmp_path, env=env(),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:

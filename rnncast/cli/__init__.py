@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import suppress
 
 from rnncast import interrupts
 from rnncast.cli.commands import app
@@ -33,3 +34,23 @@ def main() -> None:
     except RnncastError as exc:  # outside any command, e.g. `rnncast --help >&-`
         say(f"rnncast: error: {one_line(exc)}")
         sys.exit(2)
+    except SystemExit as exc:  # every command ends here, with its exit code
+        _exit_now(exc.code)
+
+
+def _exit_now(code: object) -> None:
+    """Flush the standard streams and end the process without the interpreter's teardown.
+
+    Freeing Numba's and LLVM's hundreds of thousands of objects one by one at exit took
+    0.16-0.2 s of every command: `rnncast predict` of the sample model, 10 paired runs on 2
+    cores, 0.78 s median before, 0.61 s with this. Nothing is left for the teardown to do: model and output files
+    are written, fsynced and renamed inside the command, temporary files are removed in its
+    `finally` blocks, and a Dask cluster it started is closed before it returns.
+    """
+    status = code if isinstance(code, int) else (0 if code is None else 1)
+    if not isinstance(code, int) and code is not None:
+        say(str(code))  # sys.exit("message") prints its message, as the interpreter would
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError, ValueError):  # a pipe closed at the very end: the command's own exit code stands
+            stream.flush()
+    os._exit(status)
