@@ -42,10 +42,11 @@ def _exit_now(code: object) -> None:
     """Flush the standard streams and end the process without the interpreter's teardown.
 
     Freeing Numba's and LLVM's hundreds of thousands of objects one by one at exit took
-    0.16-0.2 s of every command: `rnncast predict` of the sample model, 10 paired runs on 2
-    cores, 0.78 s median before, 0.61 s with this. Nothing is left for the teardown to do: model and output files
-    are written, fsynced and renamed inside the command, temporary files are removed in its
-    `finally` blocks, and a Dask cluster it started is closed before it returns.
+    0.16-0.2 s of every command: `rnncast predict` of the sample model, 10 paired runs on
+    2 cores, 0.78 s median before, 0.61 s with this. Nothing is left for the teardown to
+    do: model and output files are written, fsynced and renamed inside the command,
+    temporary files are removed in its `finally` blocks, and a Dask cluster it started is
+    closed before it returns.
     """
     status = code if isinstance(code, int) else (0 if code is None else 1)
     if not isinstance(code, int) and code is not None:
