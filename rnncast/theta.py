@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnncast.config import Combine
+from rnncast.frequency import YEAR_CODES
 from rnncast.windows import ScalerStats, real_lengths, rows_before
 
 # Smoothing constants tried: the one with the least one-step squared error is used.
@@ -109,8 +110,7 @@ def _smooth(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 # Month, quarter and year codes: where the blend measured better than the network alone (M3, every group).
-_MEASURED = frozenset(("M", "ME", "MS", "BM", "BME", "BMS", "Q", "QE", "QS", "BQ", "BQE", "BQS",
-                       "Y", "YE", "YS", "BY", "BYE", "BYS", "A", "AS", "BA", "BAS"))
+_MEASURED = frozenset(("M", "ME", "MS", "BM", "BME", "BMS", "Q", "QE", "QS", "BQ", "BQE", "BQS")) | YEAR_CODES
 # The network's weights tried in the blend, 0 (Theta alone) to 1 (the network alone).
 WEIGHTS = np.linspace(0.0, 1.0, 21)
 

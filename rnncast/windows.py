@@ -27,8 +27,6 @@ from rnncast.errors import ConfigError, DataError
 
 # Kinds a fitted scaler can be: "auto" is resolved (choose_scaler) before a scaler is fitted.
 FITTED_SCALERS = tuple(kind for kind in SCALERS if kind != "auto")
-# Year codes: where "diff" measured better than "standard" (M3 yearly and other, M1 yearly).
-_DIFF_MEASURED = frozenset(("Y", "YE", "YS", "BY", "BYE", "BYS", "A", "AS", "BA", "BAS"))
 
 # A spread below this fraction of the values' magnitude is rounding noise of a constant
 # series (np.std of a constant 0.1 is about 1e-17, not 0); dividing by it would blow the
@@ -87,11 +85,11 @@ def choose_scaler(kind: Scaler, freq: str) -> Scaler:
     16.83 / 2.684; blended with Theta on other 4.86 / 2.309 -> 4.26 / 1.884; monthly and
     hourly (ETTh1) were worse, so they keep "standard".
     """
-    from rnncast.frequency import parse_alias
+    from rnncast.frequency import YEAR_CODES, parse_alias
 
     if kind != "auto":
         return kind
-    return "diff" if parse_alias(freq)[1] in _DIFF_MEASURED else "standard"
+    return "diff" if parse_alias(freq)[1] in YEAR_CODES else "standard"
 
 
 def fit_scaler(kind: str, values: np.ndarray, offsets: np.ndarray, train_ends: np.ndarray, *,
