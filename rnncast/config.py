@@ -18,7 +18,7 @@ Loss = Literal["mse", "mae", "huber"]
 Scaler = Literal["auto", "standard", "diff", "minmax", "none"]  # "auto": by frequency (rnncast.windows.choose_scaler)
 Norm = Literal["last", "mean", "none"]  # per-window re-centring (rnncast.features.anchors)
 Transform = Literal["auto", "log", "none"]  # of the target before scaling (rnncast.transform)
-Combine = Literal["auto", "theta", "none"]  # blend the network's forecast with Theta's (rnncast.theta)
+Combine = Literal["auto", "theta", "damped", "comb", "none"]  # the classic blended in (rnncast.theta)
 Calendar = Literal["auto", "none"]  # calendar features of the forecast steps, or none
 Fill = Literal["interpolate", "ffill", "error"]  # how gaps are filled when a series is read (rnncast.io)
 OutputFormat = Literal["csv", "json", "parquet"]  # formats a forecast can be written in (rnncast.io)
@@ -126,8 +126,9 @@ class WindowSpec:
     # "log": the network learns log(target), so changes are relative (seasons that grow with
     # the level become additive); "auto": log for positive seasonal series (rnncast.transform).
     transform: Transform = "auto"
-    # "theta": the forecast is a blend of the network's and the Theta method's, weighted by
-    # their validation errors; "auto": theta for monthly, quarterly and yearly data.
+    # "theta" / "damped": the forecast is a blend of the network's and the Theta method's (or
+    # damped trend's), weighted by their validation errors ("comb": the mean of both classics); "auto": theta for
+    # monthly and quarterly data, comb for yearly.
     combine: Combine = "auto"
 
     def __post_init__(self) -> None:

@@ -61,7 +61,7 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
     series = replace(series, values=to_model(window.transform, series.values, series.ids, series.offsets))
     T, K = window.steps
     season = season_length(series.freq)
-    rows = theta.history_rows(T, season) if window.combine == "theta" else T  # what each forecast reads
+    rows = theta.history_rows(T, season) if window.combine in theta.BLENDED else T  # what each forecast reads
     cycles = calendar_cycles(series.freq) if window.calendar == "auto" else ()
     train_ends, validated = spare_split(series.offsets, window.val_fraction, T, K)
     stats = fit_scaler(window.scaler, series.values, series.offsets, train_ends, ids=series.ids,
@@ -148,12 +148,13 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
         if len(val_set) > CALIBRATION_WINDOWS:
             metrics["calibration_windows"] = CALIBRATION_WINDOWS
         _check_converged(val_pred, val["y"], train)
-        if window.combine == "theta":  # the network's weight beside Theta: the one the validation windows favour
+        if window.combine in theta.BLENDED:  # the network's weight beside the classic: the validation's choice
             classic = theta.blended(val_pred, 0.0, original.values[:, 0], starts, val["t"], val["series"], rows,
-                                    stats, val["anchor"], window.transform, season)  # weight 0: Theta's alone
+                                    stats, val["anchor"], window.transform, season,
+                                    window.combine)  # weight 0: the classic's alone
             blend = theta.best_weight(val_pred, classic, val["y"], val["volatility"], float(validated.mean()))
             val_pred = blend * val_pred + (1.0 - blend) * classic
-            metrics["blend"] = blend
+            metrics["blend"], metrics["blend_with"] = blend, window.combine
         # Each series counts alike: it gets one forecast, however many validation windows it has.
         intervals = calibrate_levels((val["y"] - val_pred) / val["volatility"][:, None], val["series"])
         metrics.update(validation_scores(val_pred, val["y"], val["anchor"], val["history"], stats, val["series"],

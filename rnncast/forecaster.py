@@ -52,7 +52,7 @@ class Model:
     known: tuple[str, ...] = ()  # columns known in advance, after the features (the holiday flag follows)
     static: tuple[StaticColumn, ...] = ()  # how per-series attributes are encoded (rnncast.statics)
     static_values: np.ndarray | None = None  # (S, D) float32: each fitted series' encoded attributes
-    # The network's weight in the forecast; the rest is Theta's (window.combine "theta"). 1: the network alone.
+    # The network's weight in the forecast; the rest is the classic's (window.combine). 1: the network alone.
     blend: float = 1.0
 
     @property
@@ -80,7 +80,7 @@ class Model:
     @property
     def history_rows(self) -> int:
         """R: the rows of history a forecast reads: the lookback, or Theta's longer history when blended."""
-        if self.window.combine != "theta":
+        if self.window.combine not in ("theta", "damped", "comb"):
             return self.lookback
         from rnncast.frequency import season_length
         from rnncast.theta import history_rows
@@ -166,7 +166,7 @@ def forecast_windows(model: Model, history: np.ndarray, future: np.ndarray, stat
         from rnncast import frequency, theta
 
         centred = theta.mix(centred, model.blend, given[:, :, 0], loc, scale, level, model.window.transform,
-                            frequency.season_length(model.freq))
+                            frequency.season_length(model.freq), model.window.combine)
 
     def original(scaled: np.ndarray) -> np.ndarray:
         return from_model(model.window.transform, (scaled + level) * scale + loc)

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnncast import damped
 from rnncast.config import Combine
 from rnncast.frequency import YEAR_CODES
-from rnncast.windows import ScalerStats, real_lengths, rows_before
+from rnncast.seasonal import adjusted, by_length, season_ahead
+from rnncast.windows import ScalerStats, rows_before
 
 # Smoothing constants tried: the one with the least one-step squared error is used.
 ALPHAS = np.linspace(0.05, 1.0, 20)
-# The 90 % one-sided test of the lag-`season` autocorrelation (as R's forecast::thetaf).
-SEASONALITY_Z = 1.645
 # Windows put through one matrix product at a time: bounds the memory of the levels.
 CHUNK = 16_384
 
@@ -40,55 +40,18 @@ def min_rows(season: int) -> int:
 
 def forecast(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
     """(N, K) Theta forecasts from history (N, R) in the data's units, oldest first; NaN below min_rows."""
-    history = np.asarray(history, dtype=np.float64)
-    out = np.full((len(history), horizon), np.nan)
-    lengths = real_lengths(history)
-    for n in np.unique(lengths[lengths >= min_rows(season)]):  # one batch per real length: a few dozen at most
-        rows = np.flatnonzero(lengths == n)
-        for start in range(0, len(rows), CHUNK):
-            at = rows[start : start + CHUNK]
-            out[at] = _same_length(history[at, history.shape[1] - n :], horizon, season)
-    return out
+    return by_length(history, horizon, season, min_rows(season), lambda n: CHUNK, _same_length)
 
 
 def _same_length(y: np.ndarray, K: int, m: int) -> np.ndarray:
     n = y.shape[1]
-    indices = np.ones((len(y), m if m > 1 else 1))
-    if m > 1 and n > 2 * m:
-        indices = np.where(_seasonal(y, m)[:, None], _seasonal_indices(y, m), 1.0)
-    position = np.arange(n) % m if m > 1 else np.zeros(n, np.int64)
-    x = y / indices[:, position]
+    x, indices = adjusted(y, m)
     t = np.arange(n) - (n - 1) / 2
     slope = (x @ t) / max(float(t @ t), 1.0)  # t @ t is 0 only for n = 1, where t is 0 too
     level, alpha = _smooth(x)
     steps = np.arange(K)
     drift = steps[None, :] + ((1 - (1 - alpha) ** n) / alpha)[:, None]
-    ahead = (np.arange(n, n + K) % m) if m > 1 else np.zeros(K, np.int64)
-    return (level[:, None] + slope[:, None] / 2 * drift) * indices[:, ahead]
-
-
-def _seasonal(y: np.ndarray, m: int) -> np.ndarray:
-    """(N,) True where the lag-m autocorrelation is significant and every value positive (multiplicative)."""
-    n = y.shape[1]
-    d = y - y.mean(axis=1, keepdims=True)
-    power = (d * d).sum(axis=1)
-    safe = np.where(power > 0, power, 1.0)
-    r = np.stack([(d[:, k:] * d[:, : n - k]).sum(axis=1) for k in range(1, m + 1)], axis=1) / safe[:, None]
-    bound = np.sqrt((1 + 2 * (r[:, : m - 1] ** 2).sum(axis=1)) / n)
-    return (np.abs(r[:, m - 1]) > SEASONALITY_Z * bound) & (power > 0) & (y > 0).all(axis=1)
-
-
-def _seasonal_indices(y: np.ndarray, m: int) -> np.ndarray:
-    """(N, m) classical multiplicative indices: mean ratio to the centred moving average, normalised to mean 1."""
-    n = y.shape[1]
-    weights = np.r_[0.5, np.ones(m - 1), 0.5] / m if m % 2 == 0 else np.ones(m) / m
-    width = len(weights)
-    trend = sum(w * y[:, j : n - width + 1 + j] for j, w in enumerate(weights))  # (N, n - width + 1)
-    ratio = np.full(y.shape, np.nan)
-    ratio[:, width // 2 : width // 2 + trend.shape[1]] = y[:, width // 2 : width // 2 + trend.shape[1]] / trend
-    position = np.arange(n) % m
-    figure = np.stack([np.nanmean(ratio[:, position == p], axis=1) for p in range(m)], axis=1)
-    return figure / figure.mean(axis=1, keepdims=True)
+    return (level[:, None] + slope[:, None] / 2 * drift) * season_ahead(indices, n, K, m)
 
 
 def _smooth(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -115,13 +78,29 @@ _MEASURED = frozenset(("M", "ME", "MS", "BM", "BME", "BMS", "Q", "QE", "QS", "BQ
 WEIGHTS = np.linspace(0.0, 1.0, 21)
 
 
+# The --combine kinds that blend the network with a classic.
+BLENDED = ("theta", "damped", "comb")
+
+
+def classic(kind: str, history: np.ndarray, horizon: int, season: int) -> np.ndarray:
+    """(N, K) the forecasts of the classic `kind` blends with ("theta" or "damped"), in the data's units."""
+    if kind in ("damped", "comb"):
+        trend = damped.forecast(history, horizon, season)
+        return trend if kind == "damped" else (trend + forecast(history, horizon, season)) / 2
+    return forecast(history, horizon, season)
+
+
 def choose(combine: Combine, freq: str) -> Combine:
-    """What a fit blends with: `combine`, with "auto" decided by the frequency (see _MEASURED)."""
+    """What a fit blends with: `combine`, with "auto" decided by the frequency (see _MEASURED): the mean of
+    Theta and damped trend ("comb") for yearly data, Theta for monthly and quarterly, nothing finer."""
     from rnncast.frequency import parse_alias
 
     if combine != "auto":
         return combine
-    return "theta" if parse_alias(freq)[1] in _MEASURED else "none"
+    code = parse_alias(freq)[1]
+    if code in YEAR_CODES:  # M3 yearly and other, seed 0: both scores better than with Theta alone (README)
+        return "comb"
+    return "theta" if code in _MEASURED else "none"
 
 
 def centred(classic: np.ndarray, transform: str, loc: np.ndarray, scale: np.ndarray, level: np.ndarray,
@@ -140,8 +119,9 @@ def centred(classic: np.ndarray, transform: str, loc: np.ndarray, scale: np.ndar
 @np.errstate(over="ignore", invalid="ignore", divide="ignore")  # data near float's limits: NaN, then the fallback
 def blended(network: np.ndarray, weight: float, target: np.ndarray, starts: np.ndarray, first: np.ndarray,
             series: np.ndarray, rows: int, stats: ScalerStats, anchor: np.ndarray, transform: str,
-            season: int) -> np.ndarray:
-    """weight x network + (1 - weight) x Theta for windows whose first target row is first[w] in series[w].
+            season: int, kind: str = "theta") -> np.ndarray:
+    """weight x network + (1 - weight) x the classic `kind` (Theta by default) for windows whose first
+    target row is first[w] in series[w].
 
     network (W, K) and the result are in the network's units (`centred`); Theta reads each
     window's last `rows` values of `target` (the data's units) before that row, padded in
@@ -152,18 +132,19 @@ def blended(network: np.ndarray, weight: float, target: np.ndarray, starts: np.n
         at = slice(lo, lo + CHUNK)
         s = series[at]
         out[at] = mix(network[at], weight, target[rows_before(first[at], starts[s], rows)], stats.loc[s, :1],
-                      stats.scale[s, :1], anchor[at, None].astype(np.float64), transform, season)
+                      stats.scale[s, :1], anchor[at, None].astype(np.float64), transform, season, kind)
     return out
 
 
 def mix(network: np.ndarray, weight: float, history: np.ndarray, loc: np.ndarray, scale: np.ndarray,
-        level: np.ndarray, transform: str, season: int) -> np.ndarray:
-    """weight x network + (1 - weight) x Theta of history (N, R) (the data's units), in the network's units.
+        level: np.ndarray, transform: str, season: int, kind: str = "theta") -> np.ndarray:
+    """weight x network + (1 - weight) x the classic `kind` (Theta by default) of history (N, R) (the
+    data's units), in the network's units.
 
     loc, scale, level (N, 1): each window's scaling and level, as `centred` reads them.
     """
-    classic = centred(forecast(history, network.shape[1], season), transform, loc, scale, level, network)
-    return weight * network + (1.0 - weight) * classic
+    other = centred(classic(kind, history, network.shape[1], season), transform, loc, scale, level, network)
+    return weight * network + (1.0 - weight) * other
 
 
 def best_weight(network: np.ndarray, classic: np.ndarray, actual: np.ndarray, spread: np.ndarray,

@@ -109,12 +109,12 @@ def update_model(model: Model, series: SeriesSet, *, epochs: int = UPDATE_EPOCHS
     season = season_length(model.freq)
 
     def forecasts(params: dict[str, np.ndarray], at: np.ndarray | slice) -> np.ndarray:
-        """The model's forecasts of new windows `at` in the network's units: blended with Theta as predict's are."""
+        """The model's forecasts of new windows `at` in the network's units: blended as predict's are."""
         pred = predict(model.net, params, x_new[at], e_new[at]).astype(np.float64)
         if model.blend == 1.0:
             return pred
         return blended(pred, model.blend, values[:, 0], starts, t_new[at], s_new[at], model.history_rows, stats,
-                       a_new[at], model.window.transform, season)
+                       a_new[at], model.window.transform, season, model.window.combine)
 
     # The model before the update on the new windows: errors on rows it never trained on.
     before = forecasts(model.params, slice(None))

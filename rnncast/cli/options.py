@@ -84,8 +84,10 @@ TransformOption = Annotated[Transform, typer.Option(
     "quarterly, where it measured better on M3.")]
 CombineOption = Annotated[Combine, typer.Option(
     help="theta: forecast a blend of the network and the Theta method, weighted by their errors on the "
-    "validation windows (their errors differ: on M3 monthly and quarterly the blend beats both). "
-    "auto: theta for monthly, quarterly and yearly data, where it was measured; none: the network alone.")]
+    "validation windows (their errors differ: on M3 monthly and quarterly the blend beats both); damped: the "
+    "same with Holt's damped-trend smoothing. "
+    "comb: with the mean of the two. auto: theta for monthly and quarterly data, comb for yearly, where each "
+    "was measured (M3); none: the network alone.")]
 NormOption = Annotated[Norm, typer.Option(
     help="Re-centre each input window on its last value or mean (forecasts are shifted back).")]
 Patch = Annotated[int, typer.Option(help="Feed the lookback as steps of this many values (must divide --lookback).")]
