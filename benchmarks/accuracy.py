@@ -137,6 +137,7 @@ def run(series, horizon: int, seed: int, settings: dict) -> dict:
                for kind, cov in (("static", static), ("adaptive", adapted)) for lv, c in cov.items()
                for stat in ("mean", "min", "max")},
             **{f"adaptive_scale_{lv}_range": [float(scales[lv].min()), float(scales[lv].max())] for lv in LEVELS},
+            "blend": model.metrics.get("blend", 1.0), "blend_with": model.metrics.get("blend_with"),
             "epochs_run": model.metrics["epochs_run"], "best_epoch": model.metrics["best_epoch"],
             "train_seconds": round(seconds, 1), "train_mean": float(mean.mean()), "train_std": float(std.mean())}
 
@@ -154,8 +155,8 @@ def main() -> int:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--patience", type=int, default=5)
-    parser.add_argument("--combine", choices=("auto", "theta", "none"), default="auto",
-                        help="rnncast's --combine (auto: the network alone on hourly data)")
+    parser.add_argument("--combine", choices=("auto", "theta", "linear", "none"), default="auto",
+                        help="rnncast's --combine (auto: the linear map on hourly data)")
     parser.add_argument("--channels", choices=("OT", "all"), default="OT",
                         help="OT: univariate; all: the seven columns as seven series of one global model")
     args = parser.parse_args()

@@ -48,6 +48,18 @@ class WindowSet:
         return {"x": net_in, "y": y, "extra": extra, "anchor": anchor, "series": self.series[idx],
                 "history": x[:, :, 0], "volatility": volatility(x), "t": self.t[idx]}
 
+    def targets(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(target lookback (B, T), targets (B, K)) of windows idx, both re-centred on the anchor: what
+        rnncast.linear reads, without the network's inputs."""
+        from rnncast.features import anchors
+        from rnncast.windows import _gather
+
+        idx = np.asarray(idx)
+        T, K = self.window.steps
+        x, y = _gather(self.scaled32[:, :1], self.offsets, self.t[idx], self.series[idx], T, K)
+        anchor = anchors(x, self.window.norm)[:, None]
+        return x[:, :, 0] - anchor, y - anchor
+
     def _inputs(self, idx: np.ndarray):
         from rnncast.features import model_inputs
         from rnncast.windows import _gather

@@ -18,7 +18,7 @@ Loss = Literal["mse", "mae", "huber"]
 Scaler = Literal["auto", "standard", "diff", "minmax", "none"]  # "auto": by frequency (rnncast.windows.choose_scaler)
 Norm = Literal["last", "mean", "none"]  # per-window re-centring (rnncast.features.anchors)
 Transform = Literal["auto", "log", "none"]  # of the target before scaling (rnncast.transform)
-Combine = Literal["auto", "theta", "damped", "comb", "none"]  # the classic blended in (rnncast.theta)
+Combine = Literal["auto", "theta", "damped", "comb", "linear", "none"]  # the partner blended in (theta, linear)
 Calendar = Literal["auto", "none"]  # calendar features of the forecast steps, or none
 Fill = Literal["interpolate", "ffill", "error"]  # how gaps are filled when a series is read (rnncast.io)
 OutputFormat = Literal["csv", "json", "parquet"]  # formats a forecast can be written in (rnncast.io)
@@ -127,8 +127,9 @@ class WindowSpec:
     # the level become additive); "auto": log for positive seasonal series (rnncast.transform).
     transform: Transform = "auto"
     # "theta" / "damped": the forecast is a blend of the network's and the Theta method's (or
-    # damped trend's), weighted by their validation errors ("comb": the mean of both classics); "auto": theta for
-    # monthly and quarterly data, comb for yearly.
+    # damped trend's), weighted by their validation errors ("comb": the mean of both classics;
+    # "linear": a ridge map of the lookback, rnncast.linear); "auto": theta for monthly and
+    # quarterly data, comb for yearly, linear for hourly.
     combine: Combine = "auto"
 
     def __post_init__(self) -> None:

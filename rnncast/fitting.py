@@ -107,6 +107,12 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
 
     layout = ParamLayout.for_spec(net)
     params = {name: view.copy() for name, view in layout.views(result.params).items()}
+    blends_linear = window.combine == "linear" and val_set is not None and len(val_set) > 0
+    if blends_linear:  # the linear partner's normal equations, while the training windows are at hand
+        from rnncast import linear
+
+        train_equations = linear.normal_equations(train_set.targets,
+                                                  _sample(len(train_set), linear.MAX_WINDOWS, [train.seed, 3]))
     refit_windows = 0
     if train.refit_all and x_val is not None and len(x_val):
         # The validation rows are the most recent: train again on every row, from the same
@@ -136,7 +142,7 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
         "train_seconds": round(seconds, 3),
         "filled_values": series.filled,
     }
-    intervals, blend = None, 1.0
+    intervals, blend, linear_map = None, 1.0, None
     if val_set is not None and len(val_set):
         from rnncast.intervals import calibrate_levels
         from rnncast.model import predict
@@ -155,6 +161,19 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
             blend = theta.best_weight(val_pred, classic, val["y"], val["volatility"], float(validated.mean()))
             val_pred = blend * val_pred + (1.0 - blend) * classic
             metrics["blend"], metrics["blend_with"] = blend, window.combine
+        elif blends_linear:
+            x_lin = val["history"] - val["anchor"][:, None]
+            coefficients, penalty = linear.fit(*train_equations, x_lin, val["y"])
+            other = linear.forecast(coefficients, x_lin)
+            blend = theta.best_weight(val_pred, other, val["y"], val["volatility"], float(validated.mean()))
+            val_pred = blend * val_pred + (1.0 - blend) * other
+            metrics["blend"], metrics["blend_with"], metrics["linear_penalty"] = blend, "linear", penalty
+            if refit_windows:  # the final map, like the final network, has seen the validation rows too
+                gram, cross, count = train_equations
+                more = linear.normal_equations(val_set.targets, _sample(len(val_set), linear.MAX_WINDOWS,
+                                                                        [train.seed, 4]))
+                coefficients = linear.solve(gram + more[0], cross + more[1], count + more[2], penalty)
+            linear_map = coefficients if blend < 1.0 else None  # weight 1: the network alone, nothing to store
         # Each series counts alike: it gets one forecast, however many validation windows it has.
         intervals = calibrate_levels((val["y"] - val_pred) / val["volatility"][:, None], val["series"])
         metrics.update(validation_scores(val_pred, val["y"], val["anchor"], val["history"], stats, val["series"],
@@ -171,6 +190,7 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
         lineage=({"event": "fit", "rows": int(len(series.values)), "series": len(series.ids),
                   "until": iso_times(np.array([last.max()]), series.tz)[0]},),
         blend=blend,
+        linear=linear_map,
     )
 
 

@@ -54,6 +54,9 @@ class Model:
     static_values: np.ndarray | None = None  # (S, D) float32: each fitted series' encoded attributes
     # The network's weight in the forecast; the rest is the classic's (window.combine). 1: the network alone.
     blend: float = 1.0
+    # With combine "linear": (T + 1, K) float64 ridge coefficients over the re-centred target
+    # lookback, the last row the intercept (rnncast.linear).
+    linear: np.ndarray | None = None
 
     @property
     def known_columns(self) -> tuple[str, ...]:
@@ -162,7 +165,12 @@ def forecast_windows(model: Model, history: np.ndarray, future: np.ndarray, stat
     centred = predict(model.net, model.params, net_in, extra).astype(np.float64)  # (N, K)
     level = anchor[:, None].astype(np.float64)
     loc, scale = stats.loc[index, :1], stats.scale[index, :1]  # (N, 1)
-    if model.blend < 1.0:
+    if model.linear is not None:
+        from rnncast.linear import forecast as linear_forecast
+
+        other = linear_forecast(model.linear, windows[:, :, 0] - anchor[:, None])
+        centred = model.blend * centred + (1.0 - model.blend) * other
+    elif model.blend < 1.0:
         from rnncast import frequency, theta
 
         centred = theta.mix(centred, model.blend, given[:, :, 0], loc, scale, level, model.window.transform,

@@ -16,6 +16,8 @@ import numpy as np
 # Base codes of yearly aliases, current and legacy ("YS", "BYE", "A", ...): where the Theta
 # blend (rnncast.theta) and the diff scaler (rnncast.windows) were measured to help.
 YEAR_CODES = frozenset(("Y", "YE", "YS", "BY", "BYE", "BYS", "A", "AS", "BA", "BAS"))
+# Base codes of hourly aliases: where the linear blend (rnncast.linear) was measured to help (ETT).
+HOUR_CODES = frozenset(("h", "H"))
 
 # multiple, base code, optional anchor: "15min", "W-SUN", "QS-JAN", "2BQE-DEC".
 _ALIAS = re.compile(r"^\s*(\d*)\s*([A-Za-z]+)(?:-[A-Za-z0-9]+)?\s*$")

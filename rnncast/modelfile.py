@@ -79,6 +79,8 @@ def model_parts(model: Model) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         arrays["intervals/offsets"] = model.intervals
     if model.static_values is not None:
         arrays["static/values"] = model.static_values
+    if model.linear is not None:
+        arrays["linear/coefficients"] = model.linear
     return header, arrays
 
 
@@ -124,6 +126,7 @@ def model_from_parts(header: dict[str, Any], arrays: dict[str, np.ndarray], path
             static=tuple(StaticColumn.from_header(entry) for entry in header.get("static", ())),
             static_values=arrays.get("static/values"),
             blend=float(header.get("blend", 1.0)),
+            linear=arrays.get("linear/coefficients"),
         )
         check_loaded(model)
         return model
@@ -151,7 +154,12 @@ def check_loaded(model: Model) -> None:
         raise ValueError(f"static/values has shape {got}, expected {(S, model.static_width)}")
     if model.intervals is not None and model.intervals.shape != (2, len(LEVELS), K):
         raise ValueError(f"intervals/offsets has shape {model.intervals.shape}, expected {(2, len(LEVELS), K)}")
-    for name, weights in model.params.items():
+    if (model.window.combine == "linear" and model.blend < 1.0) != (model.linear is not None):
+        raise ValueError("a linear blend needs its coefficients (linear/coefficients), and only it has them")
+    if model.linear is not None and model.linear.shape != (model.lookback + 1, K):
+        raise ValueError(f"linear/coefficients has shape {model.linear.shape}, expected {(model.lookback + 1, K)}")
+    for name, weights in [*model.params.items(), *([("linear/coefficients", model.linear)] if model.linear is not None
+                                                   else [])]:
         if not np.isfinite(weights).all():
             raise ValueError(f"weight {name} holds NaN or infinity")
     if not np.isfinite(model.history).all():

@@ -38,6 +38,7 @@ def update_model(model: Model, series: SeriesSet, *, epochs: int = UPDATE_EPOCHS
     from rnncast.holiday_flags import with_holidays
     from rnncast.intervals import calibrate_levels, min_windows_two_sided
     from rnncast.io.writing import iso_times
+    from rnncast.linear import forecast as linear_forecast
     from rnncast.model import predict
     from rnncast.params import ParamLayout
     from rnncast.theta import blended
@@ -113,6 +114,9 @@ def update_model(model: Model, series: SeriesSet, *, epochs: int = UPDATE_EPOCHS
         pred = predict(model.net, params, x_new[at], e_new[at]).astype(np.float64)
         if model.blend == 1.0:
             return pred
+        if model.linear is not None:  # kept as fitted: its map is shared by every series, one step is noise to it
+            other = linear_forecast(model.linear, raw_new[at][:, :, 0] - a_new[at][:, None])
+            return model.blend * pred + (1.0 - model.blend) * other
         return blended(pred, model.blend, values[:, 0], starts, t_new[at], s_new[at], model.history_rows, stats,
                        a_new[at], model.window.transform, season, model.window.combine)
 

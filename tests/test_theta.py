@@ -99,10 +99,11 @@ def test_padding_in_front_is_not_read_as_history() -> None:
 
 @pytest.mark.parametrize(("combine", "freq", "chosen"), [
     ("auto", "MS", "theta"), ("auto", "QS", "theta"), ("auto", "YS", "comb"), ("auto", "D", "none"),
-    ("auto", "h", "none"), ("auto", "W", "none"), ("none", "MS", "none"), ("theta", "D", "theta"),
+    ("auto", "h", "linear"), ("auto", "2h", "linear"), ("auto", "min", "none"), ("auto", "W", "none"),
+    ("none", "MS", "none"), ("theta", "D", "theta"),
     ("damped", "YS", "damped"),
 ])
-def test_auto_blends_monthly_quarterly_and_yearly_data_only(combine, freq, chosen) -> None:
+def test_auto_blends_monthly_quarterly_yearly_and_hourly_data_only(combine, freq, chosen) -> None:
     assert theta.choose(combine, freq) == chosen
 
 
