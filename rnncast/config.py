@@ -129,7 +129,7 @@ class WindowSpec:
     # "theta" / "damped": the forecast is a blend of the network's and the Theta method's (or
     # damped trend's), weighted by their validation errors ("comb": the mean of both classics;
     # "linear": a ridge map of the lookback, rnncast.linear); "auto": theta for monthly and
-    # quarterly data, comb for yearly, linear for hourly.
+    # quarterly data, the validation's pick of the three for yearly, linear for hourly.
     combine: Combine = "auto"
 
     def __post_init__(self) -> None:

@@ -54,6 +54,7 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
         window = replace(window, holidays=check_code(window.holidays))
     given_known = tuple(k for k in series.known if not window.holidays or k != column_name(window.holidays))
     series = with_holidays(series, window.holidays)
+    classics = theta.candidates(window.combine, series.freq)  # chosen among on validation
     window = replace(window, transform=choose(window.transform, series.values[:, 0], series.freq),
                      combine=theta.choose(window.combine, series.freq),
                      scaler=choose_scaler(window.scaler, series.freq))
@@ -154,10 +155,12 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
         if len(val_set) > CALIBRATION_WINDOWS:
             metrics["calibration_windows"] = CALIBRATION_WINDOWS
         _check_converged(val_pred, val["y"], train)
-        if window.combine in theta.BLENDED:  # the network's weight beside the classic: the validation's choice
-            classic = theta.blended(val_pred, 0.0, original.values[:, 0], starts, val["t"], val["series"], rows,
-                                    stats, val["anchor"], window.transform, season,
-                                    window.combine)  # weight 0: the classic's alone
+        if window.combine in theta.BLENDED:  # the classic and the network's weight beside it: the validation's choice
+            forecasts = {kind: theta.blended(val_pred, 0.0, original.values[:, 0], starts, val["t"], val["series"],
+                                             rows, stats, val["anchor"], window.transform, season, kind)
+                         for kind in classics}  # weight 0: the classic's alone
+            kind = theta.best_classic(val_pred, forecasts, val["y"], val["volatility"])
+            window, classic = replace(window, combine=kind), forecasts[kind]
             blend = theta.best_weight(val_pred, classic, val["y"], val["volatility"], float(validated.mean()))
             val_pred = blend * val_pred + (1.0 - blend) * classic
             metrics["blend"], metrics["blend_with"] = blend, window.combine

@@ -98,7 +98,7 @@ def test_padding_in_front_is_not_read_as_history() -> None:
 
 
 @pytest.mark.parametrize(("combine", "freq", "chosen"), [
-    ("auto", "MS", "theta"), ("auto", "QS", "theta"), ("auto", "YS", "comb"), ("auto", "D", "none"),
+    ("auto", "MS", "theta"), ("auto", "QS", "theta"), ("auto", "YS", "damped"), ("auto", "D", "none"),
     ("auto", "h", "linear"), ("auto", "2h", "linear"), ("auto", "min", "none"), ("auto", "W", "none"),
     ("none", "MS", "none"), ("theta", "D", "theta"),
     ("damped", "YS", "damped"),
@@ -116,6 +116,28 @@ def test_the_weight_follows_whichever_forecast_the_validation_targets_agree_with
     assert theta.best_weight(other, actual, actual, spread) == 0.0
     halfway = theta.best_weight(actual + 1.0, actual - 1.0, actual, spread)
     assert 0.0 < halfway < 1.0
+
+
+def test_the_classic_chosen_is_the_one_whose_blend_misses_the_validation_targets_least() -> None:
+    rng = np.random.default_rng(7)
+    actual = rng.normal(0, 1, (60, 4))
+    network = actual + rng.normal(0, 1, (60, 4))
+    near, far = actual + rng.normal(0, 0.3, (60, 4)), actual + rng.normal(0, 2, (60, 4))
+    spread = np.ones(60)
+    assert theta.best_classic(network, {"theta": far, "damped": near}, actual, spread) == "damped"
+    assert theta.best_classic(network, {"theta": near, "damped": far}, actual, spread) == "theta"
+    assert theta.best_classic(network, {"comb": near, "theta": near}, actual, spread) == "comb"  # a tie: the first
+    # Less than CLASSIC_MARGIN better than the default (the first) is not enough to leave it.
+    barely = near + 0.002 * np.sign(actual - near)
+    assert theta.best_classic(network, {"damped": near, "comb": barely}, actual, spread) == "damped"
+
+
+@pytest.mark.parametrize(("combine", "freq", "tried"), [
+    ("auto", "YS", ("damped", "comb", "theta")), ("auto", "Y", ("damped", "comb", "theta")),
+    ("auto", "MS", ("theta",)), ("comb", "YS", ("comb",)), ("theta", "YS", ("theta",)), ("auto", "h", ("linear",)),
+])
+def test_auto_tries_every_classic_on_yearly_data_and_a_named_one_alone(combine, freq, tried) -> None:
+    assert theta.candidates(combine, freq) == tried
 
 
 @pytest.mark.parametrize(("share", "weight"), [(1.0, 0.0), (0.3, 0.35), (0.0, 0.5)])
