@@ -1,5 +1,5 @@
 """A linear map from each window's lookback to its horizon, solved in closed form: the partner the
-network is blended with on hourly and finer data (`--combine linear`).
+network is blended with on hourly data (`--combine linear`, auto for hourly).
 
 NLinear (Zeng et al. 2023) showed that one linear layer over windows re-centred on their
 last value is hard to beat on ETT. Trained by gradient steps with early stopping, rnncast's
