@@ -16,7 +16,7 @@ import numpy as np
 from rnncast import interrupts
 from rnncast.config import NetSpec
 from rnncast.kernels.jit import threads
-from rnncast.kernels.matmul import matmul, matmul_nt, matmul_tn
+from rnncast.kernels.matmul import matmul, matmul_nt
 from rnncast.kernels.recurrent import GRU, LSTM, RNN, layer_backward, layer_forward
 from rnncast.params import ParamLayout, init_params, layer_names  # noqa: F401  (re-exported)
 
@@ -230,8 +230,9 @@ def loss_and_grad(spec: NetSpec, params: dict[str, np.ndarray], grads: dict[str,
     value, d_pred = loss_and_gradient(loss, pred, y, huber_delta)
     d_pred = d_pred.astype(x.dtype, copy=False)
     d_pred = np.ascontiguousarray(d_pred)
-    grads["head.weight"][...] = 0
-    matmul_tn(d_pred, z, grads["head.weight"])  # (K, H + E)
+    # d_pred^T z through `matmul`, which the layers have compiled already: a kernel of its
+    # own for this one product cost a fresh first fit 1.1 s of compiling.
+    matmul(np.ascontiguousarray(d_pred.T), z, grads["head.weight"], 0)  # (K, H + E)
     np.sum(d_pred, axis=0, out=grads["head.bias"])
     g_h_n = np.zeros((spec.layers,) + h_last.shape, x.dtype)
     w_hidden = np.ascontiguousarray(params["head.weight"][:, : spec.hidden])  # (K, H)
