@@ -38,6 +38,31 @@ def project(A, WT, bias, G):
 
 
 @inline
+def summed_bias(b_ih, b_hh):
+    """b_ih + b_hh (GH,): the one bias of cells that only ever read the sum of both sides."""
+    bias = np.empty(b_ih.shape[0], b_ih.dtype)
+    for j in range(b_ih.shape[0]):
+        bias[j] = b_ih[j] + b_hh[j]
+    return bias
+
+
+@inline
+def project_sum(x_t, w_ihT, h_t, w_hhT, bias, G):
+    """G (n, GH) = bias + x_t @ W_ihT + h_t @ W_hhT: both sides into one buffer (LSTM, RNN).
+
+    Against two `project` buffers summed by the step: one buffer fewer to read, and one
+    inlined helper fewer, which cut a fresh compile of the LSTM forward by about 0.4 s.
+    """
+    n, GH = G.shape
+    for b in range(n):
+        for j in range(GH):
+            G[b, j] = bias[j]
+    one = np.int64(1)
+    matmul(x_t, w_ihT, G, one)
+    matmul(h_t, w_hhT, G, one)
+
+
+@inline
 def start_gradients(dW_ihT, dW_hhT, db_ih, db_hh):
     """Zero one chunk's weight gradients before the time loop."""
     dW_ihT[:, :] = 0.0

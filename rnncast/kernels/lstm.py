@@ -3,7 +3,7 @@
     i = sigmoid(Gi), f = sigmoid(Gf), g = tanh(Gg), o = sigmoid(Go)
     c' = f * c + i * g,   h' = o * tanh(c')
 
-where G = (W_ih x + b_ih) + (W_hh h + b_hh), gates in PyTorch's order i, f, g, o.
+where G = (b_ih + b_hh) + W_ih x + W_hh h, gates in PyTorch's order i, f, g, o.
 Each cell has its own kernels, so a fit compiles the cell it trains and no other.
 In the step functions each row is cut into one view per gate first: indexing
 G[b, 2*H + j] directly was measured 5x slower, as LLVM then could not prove the
@@ -15,26 +15,25 @@ from __future__ import annotations
 import numpy as np
 
 from rnncast.kernels.jit import inline, kernel
-from rnncast.kernels.layer import add_rows, copy_rows, finish, project, start_gradients, step_gradients
+from rnncast.kernels.layer import add_rows, copy_rows, finish, project_sum, start_gradients, step_gradients, summed_bias
 from rnncast.kernels.mathfn import sigmoid, tanh
 from rnncast.kernels.matmul import matmul_nt
 
 
 @inline
-def _step_forward(Gx, Gh, c_prev, acts, c, h):
-    """Gx, Gh (n, 4H) pre-activations; c_prev (n, H) -> acts (n, 5H) = i, f, g, o, tanh(c'), c, h (n, H)."""
+def _step_forward(G, c_prev, acts, c, h):
+    """G (n, 4H) pre-activations; c_prev (n, H) -> acts (n, 5H) = i, f, g, o, tanh(c'), c, h (n, H)."""
     n, H = c.shape
     for b in range(n):
-        xi, xf, xg, xo = Gx[b, :H], Gx[b, H : 2 * H], Gx[b, 2 * H : 3 * H], Gx[b, 3 * H : 4 * H]
-        hi, hf, hg, ho = Gh[b, :H], Gh[b, H : 2 * H], Gh[b, 2 * H : 3 * H], Gh[b, 3 * H : 4 * H]
+        gi, gf, gg, go = G[b, :H], G[b, H : 2 * H], G[b, 2 * H : 3 * H], G[b, 3 * H : 4 * H]
         ai, af, ag = acts[b, :H], acts[b, H : 2 * H], acts[b, 2 * H : 3 * H]
         ao, atc = acts[b, 3 * H : 4 * H], acts[b, 4 * H : 5 * H]
         cp, cb, hb = c_prev[b], c[b], h[b]
         for j in range(H):
-            i_ = sigmoid(xi[j] + hi[j])
-            f_ = sigmoid(xf[j] + hf[j])
-            g_ = tanh(xg[j] + hg[j])
-            o_ = sigmoid(xo[j] + ho[j])
+            i_ = sigmoid(gi[j])
+            f_ = sigmoid(gf[j])
+            g_ = tanh(gg[j])
+            o_ = sigmoid(go[j])
             c_new = f_ * cp[j] + i_ * g_
             tc = tanh(c_new)
             ai[j] = i_
@@ -81,14 +80,13 @@ def lstm_forward(x, hs, cs, acts, w_ihT, w_hhT, b_ih, b_hh, keep, b0, b1):
     """
     T = x.shape[0]
     GH = w_hhT.shape[1]
-    Gx = np.empty((b1 - b0, GH), x.dtype)
-    Gh = np.empty((b1 - b0, GH), x.dtype)
+    bias = summed_bias(b_ih, b_hh)
+    G = np.empty((b1 - b0, GH), x.dtype)
     for t in range(T):
-        project(x[t, b0:b1], w_ihT, b_ih, Gx)
-        project(hs[t, b0:b1], w_hhT, b_hh, Gh)
+        project_sum(x[t, b0:b1], w_ihT, hs[t, b0:b1], w_hhT, bias, G)
         c_prev = t if keep else t % 2
         c_next = t + 1 if keep else (t + 1) % 2
-        _step_forward(Gx, Gh, cs[c_prev, b0:b1], acts[t * keep, b0:b1], cs[c_next, b0:b1], hs[t + 1, b0:b1])
+        _step_forward(G, cs[c_prev, b0:b1], acts[t * keep, b0:b1], cs[c_next, b0:b1], hs[t + 1, b0:b1])
 
 
 @kernel

@@ -5,19 +5,19 @@ from __future__ import annotations
 import numpy as np
 
 from rnncast.kernels.jit import inline, kernel
-from rnncast.kernels.layer import add_rows, copy_rows, finish, project, start_gradients, step_gradients
+from rnncast.kernels.layer import add_rows, copy_rows, finish, project_sum, start_gradients, step_gradients, summed_bias
 from rnncast.kernels.mathfn import tanh
 from rnncast.kernels.matmul import matmul_nt
 
 
 @inline
-def _step_forward(Gx, Gh, h):
-    """Gx, Gh (n, H) -> h (n, H). h' itself is all the backward needs."""
+def _step_forward(G, h):
+    """G (n, H) pre-activations -> h (n, H). h' itself is all the backward needs."""
     n, H = h.shape
     for b in range(n):
-        xb, hb, out = Gx[b], Gh[b], h[b]
+        gb, out = G[b], h[b]
         for j in range(H):
-            out[j] = tanh(xb[j] + hb[j])
+            out[j] = tanh(gb[j])
 
 
 @inline
@@ -35,12 +35,11 @@ def rnn_forward(x, hs, cs, acts, w_ihT, w_hhT, b_ih, b_hh, keep, b0, b1):
     """Rows b0:b1 of one layer forward (see rnncast.kernels.recurrent.layer_forward); cs and acts are unused."""
     T = x.shape[0]
     GH = w_hhT.shape[1]
-    Gx = np.empty((b1 - b0, GH), x.dtype)
-    Gh = np.empty((b1 - b0, GH), x.dtype)
+    bias = summed_bias(b_ih, b_hh)
+    G = np.empty((b1 - b0, GH), x.dtype)
     for t in range(T):
-        project(x[t, b0:b1], w_ihT, b_ih, Gx)
-        project(hs[t, b0:b1], w_hhT, b_hh, Gh)
-        _step_forward(Gx, Gh, hs[t + 1, b0:b1])
+        project_sum(x[t, b0:b1], w_ihT, hs[t, b0:b1], w_hhT, bias, G)
+        _step_forward(G, hs[t + 1, b0:b1])
 
 
 @kernel
