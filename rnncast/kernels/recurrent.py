@@ -3,7 +3,8 @@
 The batch is cut into `n_chunks` row ranges that run on separate threads at once (the
 kernels release the GIL); each chunk walks the time steps with its own scratch, so no
 two threads write the same row. Per step: Gx = b_ih + x_t @ W_ih^T and Gh = b_hh +
-h @ W_hh^T (own products, see `matmul`), then the cell's elementwise step. The
+h @ W_hh^T (own products, see `matmul`; the LSTM and RNN, which only read Gx + Gh,
+sum both into one buffer), then the cell's elementwise step. The
 backward walks the steps in reverse, takes the cell's pre-activation gradients dGx,
 dGh and turns them into dh (dGh @ W_hh), dx_t (dGx @ W_ih) and this chunk's share of
 the weight gradients (transposed: see rnncast.kernels.layer.step_gradients), while
