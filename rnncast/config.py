@@ -18,7 +18,8 @@ Loss = Literal["mse", "mae", "huber"]
 Scaler = Literal["auto", "standard", "diff", "minmax", "none"]  # "auto": by frequency (rnncast.windows.choose_scaler)
 Norm = Literal["last", "mean", "none"]  # per-window re-centring (rnncast.features.anchors)
 Transform = Literal["auto", "log", "none"]  # of the target before scaling (rnncast.transform)
-Combine = Literal["auto", "theta", "damped", "comb", "linear", "none"]  # the partner blended in (theta, linear)
+# The partner blended in (rnncast.theta, rnncast.linear).
+Combine = Literal["auto", "theta", "otheta", "damped", "comb", "ocomb", "linear", "none"]
 Calendar = Literal["auto", "none"]  # calendar features of the forecast steps, or none
 Fill = Literal["interpolate", "ffill", "error"]  # how gaps are filled when a series is read (rnncast.io)
 OutputFormat = Literal["csv", "json", "parquet"]  # formats a forecast can be written in (rnncast.io)
@@ -128,8 +129,9 @@ class WindowSpec:
     transform: Transform = "auto"
     # "theta" / "damped": the forecast is a blend of the network's and the Theta method's (or
     # damped trend's), weighted by their validation errors ("comb": the mean of both classics;
-    # "linear": a ridge map of the lookback, rnncast.linear); "auto": theta for monthly and
-    # quarterly data, the validation's pick of the three for yearly, linear for hourly.
+    # "otheta", "ocomb": the same with the optimised Theta method; "linear": a ridge map of the
+    # lookback, rnncast.linear); "auto": theta for monthly and quarterly data, damped trend or
+    # the validation's clear pick of ocomb and otheta for yearly, linear for hourly.
     combine: Combine = "auto"
 
     def __post_init__(self) -> None:

@@ -83,7 +83,9 @@ class Model:
     @property
     def history_rows(self) -> int:
         """R: the rows of history a forecast reads: the lookback, or Theta's longer history when blended."""
-        if self.window.combine not in ("theta", "damped", "comb"):
+        from rnncast.theta import BLENDED
+
+        if self.window.combine not in BLENDED:
             return self.lookback
         from rnncast.frequency import season_length
         from rnncast.theta import history_rows

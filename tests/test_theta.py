@@ -133,8 +133,9 @@ def test_the_classic_chosen_is_the_one_whose_blend_misses_the_validation_targets
 
 
 @pytest.mark.parametrize(("combine", "freq", "tried"), [
-    ("auto", "YS", ("damped", "comb", "theta")), ("auto", "Y", ("damped", "comb", "theta")),
+    ("auto", "YS", ("damped", "ocomb", "otheta")), ("auto", "Y", ("damped", "ocomb", "otheta")),
     ("auto", "MS", ("theta",)), ("comb", "YS", ("comb",)), ("theta", "YS", ("theta",)), ("auto", "h", ("linear",)),
+    ("otheta", "MS", ("otheta",)),
 ])
 def test_auto_tries_every_classic_on_yearly_data_and_a_named_one_alone(combine, freq, tried) -> None:
     assert theta.candidates(combine, freq) == tried
@@ -286,3 +287,47 @@ def test_series_too_short_to_validate_pull_the_blend_to_the_even_split(tmp_path:
     unvalidated = model.metrics["unvalidated_series"]
     assert unvalidated == 2
     assert model.blend == pytest.approx(0.5 * unvalidated / 5)
+
+
+def reference_ses_level(y: np.ndarray) -> float:
+    """The last level of SES from the first value, for the alpha of least one-step squared error, step by step."""
+    best = (np.inf, 0.0)
+    for a in theta.ALPHAS:
+        level, error = y[0], 0.0
+        for t in range(1, len(y)):
+            error += (y[t] - level) ** 2
+            level = a * y[t] + (1 - a) * level
+        if error < best[0]:
+            best = (error, level)
+    return best[1]
+
+
+def test_optimised_theta_with_theta_one_alone_is_simple_exponential_smoothing(monkeypatch) -> None:
+    rng = np.random.default_rng(11)
+    history = 50 + np.cumsum(rng.normal(0.0, 1.0, (4, 30)), axis=1)
+    monkeypatch.setattr(theta, "THETAS", np.array([1.0]))
+    out = theta.optimised_forecast(history, 5, 1)
+    want = np.array([reference_ses_level(row) for row in history])
+    np.testing.assert_allclose(out, np.repeat(want[:, None], 5, axis=1), rtol=1e-10)
+
+
+def test_optimised_theta_follows_a_trend_that_simple_smoothing_would_flatten() -> None:
+    rng = np.random.default_rng(12)
+    t = np.arange(30)
+    history = (100 + 5 * t + rng.normal(0, 1, (3, 30)))
+    out = theta.optimised_forecast(history, 6, 1)
+    truth = 100 + 5 * np.arange(30, 36)
+    assert (np.diff(out, axis=1) > 3).all()  # rising about 5 a step, not flat
+    assert np.abs(out - truth).max() < np.abs(theta.forecast(history, 6, 1) - truth).max()
+
+
+def test_optimised_kinds_are_the_optimised_theta_and_its_mean_with_damped_trend() -> None:
+    from rnncast import damped
+
+    rng = np.random.default_rng(13)
+    history = 40 + np.cumsum(rng.normal(0.3, 1.0, (5, 40)), axis=1)
+    otheta = theta.optimised_forecast(history, 6, 1)
+    np.testing.assert_allclose(theta.classic("otheta", history, 6, 1), otheta)
+    np.testing.assert_allclose(theta.classic("ocomb", history, 6, 1),
+                               (otheta + damped.forecast(history, 6, 1)) / 2, rtol=1e-12)
+    assert np.isnan(theta.optimised_forecast(history[:, :5], 6, 1)).all()  # below min_rows, as Theta

@@ -86,10 +86,11 @@ CombineOption = Annotated[Combine, typer.Option(
     help="theta: forecast a blend of the network and the Theta method, weighted by their errors on the "
     "validation windows (their errors differ: on M3 monthly and quarterly the blend beats both); damped: the "
     "same with Holt's damped-trend smoothing. "
-    "comb: with the mean of the two. linear: with a linear map of the lookback solved in closed form "
-    "(ridge over the re-centred lookback, as NLinear). auto: theta for monthly and quarterly data, for "
-    "yearly whichever of theta, damped and comb the validation windows favour (M3), linear for hourly "
-    "(ETT), where each was measured; none: the network alone.")]
+    "comb: with the mean of the two. otheta, ocomb: as theta and comb with the optimised Theta method "
+    "(theta coefficient and smoothing chosen per series). linear: with a linear map of the lookback "
+    "solved in closed form (ridge over the re-centred lookback, as NLinear). auto: theta for monthly and "
+    "quarterly data, for yearly damped unless the validation windows clearly favour ocomb or otheta (M3), "
+    "linear for hourly (ETT), where each was measured; none: the network alone.")]
 NormOption = Annotated[Norm, typer.Option(
     help="Re-centre each input window on its last value or mean (forecasts are shifted back).")]
 Patch = Annotated[int, typer.Option(help="Feed the lookback as steps of this many values (must divide --lookback).")]

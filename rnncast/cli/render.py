@@ -123,7 +123,8 @@ def fit_summary(model: Model | ModelGroup, path: Path) -> list[tuple[str, str]]:
     else:
         rows.append(("validation", "none (--val-fraction 0)"))
     if "blend" in m:
-        partners = {"damped": "damped trend", "comb": "Theta + damped trend", "linear": "linear map"}
+        partners = {"damped": "damped trend", "comb": "Theta + damped trend", "linear": "linear map",
+                    "otheta": "optimised Theta", "ocomb": "optimised Theta + damped trend"}
         partner = partners.get(m.get("blend_with", ""), "Theta")
         rows.append(("blend", f"network {m['blend']:.2f}, {partner} {1 - m['blend']:.2f} (by validation error)"))
     rows.append(("windows", f"{m.get('train_windows', 0):,} training, {m.get('val_windows', 0):,} validation"))
