@@ -289,13 +289,15 @@ def test_series_too_short_to_validate_pull_the_blend_to_the_even_split(tmp_path:
     assert model.blend == pytest.approx(0.5 * unvalidated / 5)
 
 
-def reference_ses_level(y: np.ndarray) -> float:
-    """The last level of SES from the first value, for the alpha of least one-step squared error, step by step."""
+def reference_ses_level(y: np.ndarray, first_scored: int) -> float:
+    """The last level of SES from the first value, for the alpha of least one-step squared error over the
+    values from index `first_scored` on, step by step."""
     best = (np.inf, 0.0)
     for a in theta.ALPHAS:
         level, error = y[0], 0.0
         for t in range(1, len(y)):
-            error += (y[t] - level) ** 2
+            if t >= first_scored:
+                error += (y[t] - level) ** 2
             level = a * y[t] + (1 - a) * level
         if error < best[0]:
             best = (error, level)
@@ -307,7 +309,7 @@ def test_optimised_theta_with_theta_one_alone_is_simple_exponential_smoothing(mo
     history = 50 + np.cumsum(rng.normal(0.0, 1.0, (4, 30)), axis=1)
     monkeypatch.setattr(theta, "THETAS", np.array([1.0]))
     out = theta.optimised_forecast(history, 5, 1)
-    want = np.array([reference_ses_level(row) for row in history])
+    want = np.array([reference_ses_level(row, theta.FIRST_SCORED) for row in history])
     np.testing.assert_allclose(out, np.repeat(want[:, None], 5, axis=1), rtol=1e-10)
 
 
@@ -331,3 +333,35 @@ def test_optimised_kinds_are_the_optimised_theta_and_its_mean_with_damped_trend(
     np.testing.assert_allclose(theta.classic("ocomb", history, 6, 1),
                                (otheta + damped.forecast(history, 6, 1)) / 2, rtol=1e-12)
     assert np.isnan(theta.optimised_forecast(history[:, :5], 6, 1)).all()  # below min_rows, as Theta
+
+
+def reference_dotm(y: np.ndarray, K: int, alpha: float, th: float) -> tuple[float, np.ndarray]:
+    """DOTM for one series, one alpha and theta, step by step: (in-sample squared error, forecasts)."""
+    n, error, level = len(y), 0.0, y[0]
+    for t in range(1, n + 1):  # 1-based: the state after the first t values
+        if t > 1:
+            level = alpha * y[t - 1] + (1 - alpha) * level
+        ts = np.arange(1, t + 1)
+        B = np.polyfit(ts, y[:t], 1)[0] if t > 1 else 0.0
+        A = y[:t].mean() - (t + 1) / 2 * B
+        trend = [(1 - alpha) ** t * A + ((1 - (1 - alpha) ** (t + 1)) / alpha + h) * B for h in range(K)]
+        ahead = level + (1 - 1 / th) * np.array(trend)
+        if theta.FIRST_SCORED <= t < n:
+            error += (y[t] - ahead[0]) ** 2
+    return error, ahead
+
+
+def test_optimised_theta_matches_a_step_by_step_dynamic_theta(monkeypatch) -> None:
+    rng = np.random.default_rng(14)
+    y = 30 + np.cumsum(rng.normal(0.5, 1.0, 25))
+    monkeypatch.setattr(theta, "ALPHAS", np.array([0.3, 0.7]))
+    monkeypatch.setattr(theta, "THETAS", np.array([1.0, 2.0, 3.0]))
+    runs = [reference_dotm(y, 4, a, th) for a in (0.3, 0.7) for th in (1.0, 2.0, 3.0)]
+    want = min(runs, key=lambda run: run[0])[1]
+    np.testing.assert_allclose(theta.optimised_forecast(y[None, :], 4, 1)[0], want, rtol=1e-9)
+
+
+@pytest.mark.parametrize("size", [1e-300, 1e299])
+def test_optimised_theta_near_floats_limits_gives_finite_forecasts_or_nan(size: float) -> None:
+    out = theta.optimised_forecast(size * (1 + 0.01 * np.arange(20))[None, :], 4, 1)
+    assert np.isfinite(out).all() or np.isnan(out).all()

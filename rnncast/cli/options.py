@@ -86,7 +86,7 @@ CombineOption = Annotated[Combine, typer.Option(
     help="theta: forecast a blend of the network and the Theta method, weighted by their errors on the "
     "validation windows (their errors differ: on M3 monthly and quarterly the blend beats both); damped: the "
     "same with Holt's damped-trend smoothing. "
-    "comb: with the mean of the two. otheta, ocomb: as theta and comb with the optimised Theta method "
+    "comb: with the mean of the two. otheta, ocomb: as theta and comb with the dynamic optimised Theta method "
     "(theta coefficient and smoothing chosen per series). linear: with a linear map of the lookback "
     "solved in closed form (ridge over the re-centred lookback, as NLinear). auto: theta for monthly and "
     "quarterly data, for yearly damped unless the validation windows clearly favour ocomb or otheta (M3), "
