@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from rnncast import api
-from rnncast.config import NetSpec, TrainSpec, WindowSpec
+from rnncast.config import COMBINES, NetSpec, TrainSpec, WindowSpec
 from rnncast.io import read_series
 
 TRAIN_END, VAL_END, TEST_END = 8640, 11520, 14400
@@ -155,7 +155,7 @@ def main() -> int:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--patience", type=int, default=5)
-    parser.add_argument("--combine", choices=("auto", "theta", "linear", "none"), default="auto",
+    parser.add_argument("--combine", choices=COMBINES, default="auto",
                         help="rnncast's --combine (auto: the linear map on hourly data)")
     parser.add_argument("--channels", choices=("OT", "all"), default="OT",
                         help="OT: univariate; all: the seven columns as seven series of one global model")

@@ -6,7 +6,9 @@ multiplicative seasonal indices; simple exponential smoothing of the rest, plus 
 slope of its linear trend, is the forecast, multiplied back by the indices. On M3 it is
 close to the best of the classics, and its errors differ from the network's, which is why
 a blend of the two beat both on M3 monthly and quarterly (rnncast.fitting chooses the
-weight on validation windows; on yearly they chose Theta alone).
+weight on validation windows). The dynamic optimised Theta (`optimised_forecast`) refits
+the trend line as each value arrives and picks theta and the smoothing per series; yearly
+blends try it (`candidates`).
 
 Everything is NumPy over many windows at once: no compile, no loop over time steps.
 """

@@ -34,10 +34,11 @@ def matmul(A, W, C, accumulate):
         return
     # Four accumulator rows, not one (4, N) array: rows N floats apart are 4 KiB apart (or a
     # divisor of it) at N = 512 or 1024, and the CPU then takes a store to one row for a
-    # store a load of the next must wait for (4K aliasing). 24 floats more per row keep
-    # them apart; at (32 x 256) @ (256 x 1024) the rate no longer falls from ~90 to
-    # ~35 GFLOP/s in some runs.
-    P = N + 24
+    # store a load of the next must wait for (4K aliasing). Rows a multiple of 512 floats
+    # plus 24 apart never start within 64 bytes of each other modulo 4 KiB, for any N and
+    # either dtype; at (32 x 256) @ (256 x 1024) the rate no longer falls from ~90 to ~35
+    # GFLOP/s in some runs.
+    P = (N + 511) // 512 * 512 + 24
     acc = np.empty(4 * P, C.dtype)
     acc0, acc1, acc2, acc3 = acc[0:N], acc[P : P + N], acc[2 * P : 2 * P + N], acc[3 * P : 3 * P + N]
     m4 = M - M % 4
