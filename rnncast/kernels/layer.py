@@ -53,13 +53,8 @@ def project_sum(x_t, w_ihT, h_t, w_hhT, bias, G):
     Against two `project` buffers summed by the step: one buffer fewer to read, and one
     inlined helper fewer, which cut a fresh compile of the LSTM forward by about 0.4 s.
     """
-    n, GH = G.shape
-    for b in range(n):
-        for j in range(GH):
-            G[b, j] = bias[j]
-    one = np.int64(1)
-    matmul(x_t, w_ihT, G, one)
-    matmul(h_t, w_hhT, G, one)
+    project(x_t, w_ihT, bias, G)
+    matmul(h_t, w_hhT, G, np.int64(1))
 
 
 @inline
