@@ -83,13 +83,11 @@ class Model:
     @property
     def history_rows(self) -> int:
         """R: the rows of history a forecast reads: the lookback, or Theta's longer history when blended."""
-        from rnncast.theta import BLENDED
+        from rnncast.frequency import season_length
+        from rnncast.theta import BLENDED, history_rows
 
         if self.window.combine not in BLENDED:
             return self.lookback
-        from rnncast.frequency import season_length
-        from rnncast.theta import history_rows
-
         return history_rows(self.lookback, season_length(self.freq))
 
     def history_times(self, s: int) -> np.ndarray:

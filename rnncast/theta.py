@@ -95,12 +95,13 @@ def _optimised_same_length(y: np.ndarray, K: int, m: int) -> np.ndarray:
     for a in ALPHAS:
         levels = x @ _ses_weights(a, n).T  # l_t for t = 1..n
         decay, grow = (1 - a) ** t, (1 - (1 - a) ** (t + 1)) / a
+        fitted_trend = decay * intercept + grow * slope  # (N, n): the trend term of each t's forecast
+        trend = decay[-1] * intercept[:, -1:] + (grow[-1] + steps[None, :]) * slope[:, -1:]  # (N, K) from n
         for th in THETAS:
-            ahead = levels + (1 - 1 / th) * (decay * intercept + grow * slope)  # made at t, for t + 1
+            ahead = levels + (1 - 1 / th) * fitted_trend  # made at t, for t + 1
             error = ((x[:, FIRST_SCORED:] - ahead[:, FIRST_SCORED - 1 : -1]) ** 2).sum(axis=1)
             better = error < best_error
             best_error = np.where(better, error, best_error)
-            trend = decay[-1] * intercept[:, -1:] + (grow[-1] + steps[None, :]) * slope[:, -1:]
             out = np.where(better[:, None], levels[:, -1:] + (1 - 1 / th) * trend, out)
     return out * season_ahead(indices, n, K, m)
 
@@ -140,11 +141,11 @@ BLENDED = ("theta", "otheta", "damped", "comb", "ocomb")
 
 def classic(kind: str, history: np.ndarray, horizon: int, season: int) -> np.ndarray:
     """(N, K) the forecasts of the classic `kind` (one of BLENDED) blends with, in the data's units."""
-    theta = optimised_forecast if kind in ("otheta", "ocomb") else forecast
+    theta_method = optimised_forecast if kind in ("otheta", "ocomb") else forecast
     if kind in ("damped", "comb", "ocomb"):
         trend = damped.forecast(history, horizon, season)
-        return trend if kind == "damped" else (trend + theta(history, horizon, season)) / 2
-    return theta(history, horizon, season)
+        return trend if kind == "damped" else (trend + theta_method(history, horizon, season)) / 2
+    return theta_method(history, horizon, season)
 
 
 def choose(combine: Combine, freq: str) -> Combine:
