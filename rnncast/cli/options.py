@@ -88,7 +88,8 @@ CombineOption = Annotated[Combine, typer.Option(
     "same with Holt's damped-trend smoothing. "
     "comb: with the mean of the two. otheta, ocomb: as theta and comb with the dynamic optimised Theta method "
     "(theta coefficient and smoothing chosen per series). linear: with a linear map of the lookback "
-    "solved in closed form (ridge over the re-centred lookback, as NLinear). auto: theta for monthly and "
+    "solved in closed form (ridge over the re-centred lookback, as NLinear; least squares or Huber-weighted, "
+    "as validation chooses). auto: theta for monthly and "
     "quarterly data, for yearly damped unless the validation windows clearly favour ocomb or otheta (M3), "
     "linear for hourly (ETT), where each was measured; none: the network alone.")]
 NormOption = Annotated[Norm, typer.Option(
