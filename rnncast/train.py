@@ -16,6 +16,7 @@ from rnncast import interrupts
 from rnncast.batches import WindowSet
 from rnncast.config import NetSpec, TrainSpec
 from rnncast.errors import TrainingError
+from rnncast.kernels import warm
 from rnncast.model import ParamLayout, Workspace, loss_and_grad, loss_and_gradient, predict
 
 
@@ -104,6 +105,8 @@ class TrainStep:
         self.optimizer = AdamW(lr=tspec.lr, weight_decay=tspec.weight_decay)
         self.dropout_rng = rng if spec.dropout > 0 else None
         self.workspace = Workspace()
+        # On a cold cache the backward kernel compiles in a second process meanwhile (rnncast.kernels.warm).
+        warm.start(spec.cell, params.dtype)
 
     def __call__(self, x: np.ndarray, y: np.ndarray, extra: np.ndarray | None = None) -> float:
         """x (T, B, I) time-major, y (B, K), extra (B, E): the batch loss before the update."""

@@ -53,9 +53,15 @@ def compiled(cell: str = "lstm") -> bool:
     cache. A stale index (after an upgrade) makes this say yes while Numba recompiles:
     the message it serves is a courtesy, never a promise.
     """
+    return cached(f"{cell}.{cell}_forward")
+
+
+def cached(kernel: str) -> bool:
+    """Whether the cache holds Numba's index of `kernel` ("module.function", e.g. "lstm.lstm_backward"),
+    for some signature."""
     chosen = os.environ.get("NUMBA_CACHE_DIR")
     folder = Path(chosen) if chosen else Path(__file__).parent / "__pycache__"
     try:
-        return any(folder.rglob(f"{cell}.{cell}_forward-*.nbi"))
+        return any(folder.rglob(f"{kernel}-*.nbi"))
     except OSError:
         return False

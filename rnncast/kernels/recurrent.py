@@ -21,6 +21,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+from rnncast.kernels import warm
 from rnncast.kernels.gru import gru_backward, gru_forward
 from rnncast.kernels.jit import max_threads
 from rnncast.kernels.lstm import lstm_backward, lstm_forward
@@ -92,6 +93,7 @@ def layer_backward(cell, x, hs, cs, acts, w_ihT, w_hhT, d_out, dh_n, dc_n,
     layer of a training step does not need it) and the per-chunk partial weight
     gradients, the weights' transposed: dW_ihT (C, I, GH), dW_hhT (C, H, GH), db_ih, db_hh (C, GH).
     """
+    warm.wait()  # a child compiling this kernel (rnncast.kernels.warm): load it from the cache, not again
     backward = _BACKWARD[cell]
     _run_chunks(n_chunks, x.shape[1],
                 lambda ch, b0, b1: backward(x, hs, cs, acts, w_ihT, w_hhT, d_out, dh_n, dc_n, dx, dh0, dc0,
