@@ -84,6 +84,14 @@ def kernels_compiled(cell: str = "lstm") -> bool:
     return cache.compiled(cell)
 
 
+def compile_ahead(cell: str = "lstm") -> None:
+    """Start compiling `cell`'s backward training kernel in a second process now, if the cache lacks it
+    (the first training step would start it anyway): a fit that reads its data first gains that time."""
+    from rnncast.kernels import warm
+
+    warm.start(cell, np.dtype(np.float32))
+
+
 def forecast(model: Model | ModelGroup, data: Data | None = None, *, horizon: int | None = None,
              stdin: IO[bytes] | None = None, levels: Sequence[int] = (), adapt: bool = True,
              notes: list[str] | None = None, future: str | os.PathLike[str] | None = None) -> dict[str, np.ndarray]:

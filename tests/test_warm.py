@@ -101,3 +101,10 @@ def test_a_child_that_overruns_is_killed_and_the_wait_ends(monkeypatch) -> None:
     started = time.perf_counter()
     warm.wait()
     assert time.perf_counter() - started < 10 and child.returncode is not None and warm._child is None
+
+
+def test_at_exit_a_child_nobody_waited_for_is_ended(monkeypatch) -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    monkeypatch.setattr(warm, "_child", child)
+    warm._stop()  # what atexit runs when a fit fails before its first backward step
+    assert child.returncode is not None and warm._child is None

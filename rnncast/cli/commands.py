@@ -199,6 +199,7 @@ def fit(
 
         from rnncast import api
 
+        api.compile_ahead(net.cell)  # on a cold cache, while the data is read
         series = api.read(data, read_spec(target, time_col, id_col, features, freq, fill, known, static, by))
         terminal = streams.stderr_is_terminal()
         if not quiet and not api.kernels_compiled(net.cell):

@@ -14,6 +14,7 @@ itself, as it always did: the child can only save time.
 
 from __future__ import annotations
 
+import atexit
 import os
 import subprocess
 import sys
@@ -60,7 +61,7 @@ def start(cell: str, dtype: np.dtype) -> None:
 
     if _child is not None or os.environ.get(SWITCH) == "0" or os.environ.get("NUMBA_DISABLE_JIT") == "1":
         return
-    if _backward(cell).signatures or cached(f"{cell}.{cell}_backward"):
+    if cached(f"{cell}.{cell}_backward") or _backward(cell).signatures:  # the file check first: no Numba import
         return
     here = str(Path(__file__).resolve().parents[2])  # the folder this rnncast is imported from
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")])))
@@ -70,6 +71,17 @@ def start(cell: str, dtype: np.dtype) -> None:
                                   stderr=subprocess.DEVNULL)
     except OSError:  # no interpreter to start: compile here, as before
         _child = None
+    else:
+        atexit.register(_stop)  # a command that fails before training leaves no process behind
+
+
+def _stop() -> None:
+    """At exit: end a child nobody waited for (Numba renames each cache file into place: none is left half-made)."""
+    global _child
+    child, _child = _child, None
+    if child is not None and child.poll() is None:
+        child.kill()
+        child.wait()
 
 
 def wait() -> None:
