@@ -77,19 +77,12 @@ def fit_groups(data: Data, *, by: str, read_spec: ReadSpec = ReadSpec(), window:
     return groups.fit_groups(series, by, window, net, train, mapper=mapper, on_epoch=on_epoch)
 
 
-def kernels_compiled(cell: str = "lstm") -> bool:
-    """Whether `cell`'s training kernels are already compiled for this machine (else the first fit compiles them)."""
-    from rnncast.kernels import cache
-
-    return cache.compiled(cell)
-
-
-def compile_ahead(cell: str = "lstm") -> None:
-    """Start compiling `cell`'s backward training kernel in a second process now, if the cache lacks it
-    (the first training step would start it anyway): a fit that reads its data first gains that time."""
-    from rnncast.kernels import warm
+def compile_ahead(cell: str = "lstm") -> bool:
+    """Whether `cell`'s kernels are compiled here; if not, start the backward one compiling in a second process."""
+    from rnncast.kernels import cache, warm
 
     warm.start(cell, np.dtype(np.float32))
+    return cache.compiled(cell)
 
 
 def forecast(model: Model | ModelGroup, data: Data | None = None, *, horizon: int | None = None,

@@ -199,19 +199,13 @@ def fit(
 
         from rnncast import api
 
-        api.compile_ahead(net.cell)  # on a cold cache, while the data is read
+        compiled = api.compile_ahead(net.cell)  # on a cold cache, compiling while the data is read
         series = api.read(data, read_spec(target, time_col, id_col, features, freq, fill, known, static, by))
         terminal = streams.stderr_is_terminal()
-        if not quiet and not api.kernels_compiled(net.cell):
+        if not quiet and not compiled:
             streams.say(FIRST_COMPILE)
-        if series.filled > 0 and not quiet:
-            streams.say(f"rnncast: filled {series.filled:,} missing value{'s' if series.filled != 1 else ''} ({fill})")
-        if series.future is not None and not quiet:
-            count = len(series.future.times)
-            rows = f"{count:,} row{'s' if count != 1 else ''} after the last observed {series.target!r}"
-            streams.say(f"rnncast: note: {rows} left out of the fit: the future, whose known columns predict "
-                        "--data reads" if series.known else f"rnncast: note: {rows} left out: they have no target, "
-                        "and there are no --known columns to read there")
+        for line in [] if quiet else render.read_notes(series, fill):
+            streams.say(line)
         model: api.Model | api.ModelGroup
         if scheduler is not None and by is not None:
             if not quiet:

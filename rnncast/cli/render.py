@@ -15,6 +15,7 @@ from rnncast.cli.streams import say
 
 if TYPE_CHECKING:
     from rnncast.api import EpochReport, Model, ModelGroup
+    from rnncast.io import SeriesSet
 
 
 def console(stderr: bool = False, **options: Any) -> Any:
@@ -164,6 +165,20 @@ def _group_line(model: Model) -> str:
            else "no validation")
     return (f"{len(model.ids):,} series, {val}, {m.get('epochs_run', '?')} epochs, "
             f"{m.get('train_seconds', 0.0):.1f} s")
+
+
+def read_notes(series: SeriesSet, fill: str) -> list[str]:
+    """What reading the fit's data did that the user should hear of: values filled in, rows left out."""
+    notes = []
+    if series.filled > 0:
+        notes.append(f"rnncast: filled {series.filled:,} missing value{'s' if series.filled != 1 else ''} ({fill})")
+    if series.future is not None:
+        count = len(series.future.times)
+        rows = f"{count:,} row{'s' if count != 1 else ''} after the last observed {series.target!r}"
+        notes.append(f"rnncast: note: {rows} left out of the fit: the future, whose known columns predict "
+                     "--data reads" if series.known else f"rnncast: note: {rows} left out: they have no target, "
+                     "and there are no --known columns to read there")
+    return notes
 
 
 def fit_warnings(model: Model | ModelGroup) -> list[str]:
