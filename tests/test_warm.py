@@ -106,5 +106,31 @@ def test_a_child_that_overruns_is_killed_and_the_wait_ends(monkeypatch) -> None:
 def test_at_exit_a_child_nobody_waited_for_is_ended(monkeypatch) -> None:
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     monkeypatch.setattr(warm, "_child", child)
-    warm._stop()  # what atexit runs when a fit fails before its first backward step
+    warm.stop()  # what atexit (and the CLI at its end) runs when a fit fails before its first backward step
     assert child.returncode is not None and warm._child is None
+
+
+def _warm_children(cache: Path) -> list[int]:
+    """Processes compiling for the Numba cache `cache` (found by their command line and environment)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if (b"rnncast.kernels.warm" in (proc / "cmdline").read_bytes()
+                    and f"NUMBA_CACHE_DIR={cache}".encode() in (proc / "environ").read_bytes()):
+                found.append(int(proc.name))
+        except (OSError, ValueError):  # gone meanwhile, or not a process
+            continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finds processes through Linux's /proc")
+def test_a_fit_that_fails_on_its_data_leaves_no_compiling_child(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,value\n2024-01-01,1\n2024-01-02,abc\n")
+    cache = tmp_path / "cache"
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), "PYTHONPATH": str(Path(__file__).parents[1])}
+    env.pop(warm.SWITCH, None)
+    result = subprocess.run([sys.executable, "-m", "rnncast", "fit", str(bad)], env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 2 and "not a number" in result.stderr
+    assert _warm_children(cache) == []

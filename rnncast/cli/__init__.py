@@ -45,12 +45,15 @@ def _exit_now(code: object) -> None:
     0.16-0.2 s of every command: `rnncast predict` of the sample model, 10 paired runs on
     2 cores, 0.78 s median before, 0.61 s with this. Nothing is left for the teardown to
     do: model and output files are written, fsynced and renamed inside the command,
-    temporary files are removed in its `finally` blocks, and a Dask cluster it started is
-    closed before it returns.
+    temporary files are removed in its `finally` blocks, a Dask cluster it started is
+    closed before it returns, and a kernel-compiling child a failed fit leaves is ended here.
     """
     status = code if isinstance(code, int) else (0 if code is None else 1)
     if not isinstance(code, int) and code is not None:
         say(str(code))  # sys.exit("message") prints its message, as the interpreter would
+    warm = sys.modules.get("rnncast.kernels.warm")  # imported by a fit; its compiling child must not outlive us
+    if warm is not None:
+        warm.stop()
     for stream in (sys.stdout, sys.stderr):
         with suppress(OSError, ValueError):  # a pipe closed at the very end: the command's own exit code stands
             stream.flush()

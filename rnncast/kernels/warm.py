@@ -72,11 +72,12 @@ def start(cell: str, dtype: np.dtype) -> None:
     except OSError:  # no interpreter to start: compile here, as before
         _child = None
     else:
-        atexit.register(_stop)  # a command that fails before training leaves no process behind
+        atexit.register(stop)  # a program that fails before training leaves no process behind
 
 
-def _stop() -> None:
-    """At exit: end a child nobody waited for (Numba renames each cache file into place: none is left half-made)."""
+def stop() -> None:
+    """End a child nobody waited for (Numba renames each cache file into place: none is left half-made).
+    Run at exit, and by the CLI, whose commands end in os._exit (no atexit)."""
     global _child
     child, _child = _child, None
     if child is not None and child.poll() is None:
