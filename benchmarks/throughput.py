@@ -241,30 +241,34 @@ predict(spec, ParamLayout.for_spec(spec).views(step.params), rng.standard_normal
 """
 
 
-def _process_seconds(env: dict) -> float:
+def _process_seconds(python: str, env: dict) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", _CHILD], env=env, check=True, capture_output=True)
+    subprocess.run([python, "-c", _CHILD], env=env, check=True, capture_output=True)
     return time.perf_counter() - started
 
 
-def measure_startup(runs: int = 3) -> dict:
+def measure_startup(runs: int = 3, python: str = sys.executable) -> dict:
     """Whole-process seconds (interpreter start to exit) of the default LSTM's first step and prediction.
 
     first_call_compile_s: with an empty Numba cache (a new folder each run), so every
     kernel it calls compiles; cached_load_s: a second process on that cache, loading them.
     The figures are medians over `runs` fresh caches, with the minimum beside each.
+    `python` is the interpreter to start: the one of rnncast's own install measures what
+    its users get (with SciPy installed, as beside PyTorch, Numba's first compile also
+    imports scipy.linalg: about 0.14 s more on every start).
     """
     first, cached = [], []
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as cache:
             env = dict(os.environ, NUMBA_CACHE_DIR=cache)
-            first.append(_process_seconds(env))
-            cached.append(_process_seconds(env))
+            first.append(_process_seconds(python, env))
+            cached.append(_process_seconds(python, env))
+    scipy = subprocess.run([python, "-c", "import scipy"], capture_output=True).returncode == 0
     return {"first_call_compile_s": round(statistics.median(first), 2),
             "first_call_compile_min_s": round(min(first), 2),
             "cached_load_s": round(statistics.median(cached), 2),
             "cached_load_min_s": round(min(cached), 2),
-            "runs": runs,
+            "runs": runs, "python": python, "scipy_installed": scipy,
             "note": "whole process: interpreter start, imports, one float32 training step of the default "
                     "LSTM (H=64, B=64, T=48) and one prediction, to exit; fresh cache, then that cache"}
 
@@ -356,6 +360,9 @@ def main() -> int:
     parser.add_argument("--no-startup", action="store_true", help="skip the compile/cache-load timing")
     parser.add_argument("--startup-only", action="store_true", help="only the compile/cache-load timing")
     parser.add_argument("--startup-runs", type=int, default=3, help="fresh caches for the startup timing")
+    parser.add_argument("--startup-python", default=sys.executable,
+                        help="interpreter for the startup timing, e.g. the venv README's install made "
+                             "(default: this one)")
     parser.add_argument("--child", nargs=3, metavar=("ENGINE", "CELL", "LAYERS"), help=argparse.SUPPRESS)
     parser.add_argument("--child-gemm", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child-fit", action="store_true", help=argparse.SUPPRESS)
@@ -375,7 +382,7 @@ def main() -> int:
         print(json.dumps(measure_fit(args.fit_epochs, args.seconds)))
         return 0
     if args.startup_only:
-        print(json.dumps({"startup": measure_startup(args.startup_runs)}, indent=2))
+        print(json.dumps({"startup": measure_startup(args.startup_runs, args.startup_python)}, indent=2))
         return 0
     rows_wanted = select_rows(args.rows)
     with_torch = torch_available()
@@ -401,7 +408,7 @@ def main() -> int:
         fitted["w1_lstm1_kernel_train_windows_per_s"] = lstm1
         report["fit"] = fitted
     if not args.no_startup:
-        report["startup"] = measure_startup(args.startup_runs)
+        report["startup"] = measure_startup(args.startup_runs, args.startup_python)
     print(json.dumps(report, indent=2))
     return 0
 
