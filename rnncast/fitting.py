@@ -114,7 +114,8 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
 
         assert val_set is not None
         partner = linear.fit(train_set.targets, _sample(len(train_set), linear.MAX_WINDOWS, [train.seed, 3]),
-                             val_set.targets, _sample(len(val_set), CALIBRATION_WINDOWS, [train.seed, 2]))
+                             val_set.targets, _sample(len(val_set), CALIBRATION_WINDOWS, [train.seed, 2]),
+                             train_set.series)
     refit_windows = 0
     if train.refit_all and x_val is not None and len(x_val):
         # The validation rows are the most recent: train again on every row, from the same
@@ -174,7 +175,7 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
             coefficients = partner.coefficients
             if refit_windows:  # the final map, like the final network, has seen the validation rows too
                 coefficients = linear.refit(partner, val_set.targets,
-                                            _sample(len(val_set), linear.MAX_WINDOWS, [train.seed, 4]))
+                                            _sample(len(val_set), linear.MAX_WINDOWS, [train.seed, 4]), val_set.series)
             linear_map = coefficients if blend < 1.0 else None  # weight 1: the network alone, nothing to store
         # Each series counts alike: it gets one forecast, however many validation windows it has.
         intervals = calibrate_levels((val["y"] - val_pred) / val["volatility"][:, None], val["series"])

@@ -83,10 +83,11 @@ def test_a_refit_with_more_windows_solves_the_equations_of_all_of_them_weighted_
 def test_the_equations_summed_in_chunks_are_those_of_one_product(monkeypatch) -> None:
     rng = np.random.default_rng(2)
     x, y = rng.normal(0, 1, (1000, 6)), rng.normal(0, 1, (1000, 2))
-    weighting = (rng.normal(0, 1, (7, 2)), 0.5)
-    whole = [linear.normal_equations(reader(x, y), np.arange(1000), w) for w in (None, weighting)]
+    weighting = (rng.normal(0, 1, (7, 2)), np.array([0.5, 2.0, 1.0]))  # two series' spreads and the pooled
+    series = np.arange(1000) % 2
+    whole = [linear.normal_equations(reader(x, y), np.arange(1000), w, series) for w in (None, weighting)]
     monkeypatch.setattr(linear, "CHUNK", 64)
-    chunked = [linear.normal_equations(reader(x, y), np.arange(1000), w) for w in (None, weighting)]
+    chunked = [linear.normal_equations(reader(x, y), np.arange(1000), w, series) for w in (None, weighting)]
     for one, parts in zip(whole, chunked):
         for a, b in zip(one, parts):
             np.testing.assert_allclose(a, b, rtol=1e-12)
@@ -168,3 +169,31 @@ def test_fit_update_info_and_backtest_work_on_a_linear_blend(tmp_path: Path) -> 
     backtest = run("backtest", data, *small, "--folds", "2", "--json")
     assert backtest.exit_code == 0, backtest.stderr
     assert "rnncast" in backtest.stdout and "NaN" not in backtest.stdout
+
+
+def test_each_series_windows_are_weighed_against_that_series_spread() -> None:
+    """A calm series and a noisy one in one panel: pooled, the noisy one's ordinary misses would all
+    count as outliers; per series, each keeps most windows at full weight."""
+    rng = np.random.default_rng(7)
+    x = rng.normal(0, 1, (4000, 5))
+    noise = np.where(np.arange(4000) < 2000, 0.1, 2.0)[:, None]
+    y = x[:, :2] + rng.normal(0, 1, (4000, 2)) * noise
+    series = (np.arange(4000) >= 2000).astype(np.int64)
+    exact = np.vstack([np.eye(5)[:, :2], np.zeros((1, 2))])
+    spreads = linear.residual_spread(reader(x, y), np.arange(4000), exact, series)
+    assert spreads.shape == (3,)
+    np.testing.assert_allclose(spreads[:2], [0.1, 2.0], rtol=0.1)  # each series' own noise
+    assert spreads[0] < spreads[2] < spreads[1]  # the last: pooled, for a series the sample lacks
+    residuals = linear.forecast(exact, x) - y
+    own = linear.huber_weights(residuals, spreads[series][:, None])
+    pooled = linear.huber_weights(residuals, spreads[2])
+    assert own[series == 1].mean() > 0.85 and pooled[series == 1].mean() < 0.6
+
+
+def test_a_series_with_few_windows_in_the_sample_takes_the_pooled_spread() -> None:
+    rng = np.random.default_rng(8)
+    x, y = rng.normal(0, 1, (500, 4)), rng.normal(0, 1, (500, 1))
+    series = np.zeros(500, np.int64)
+    series[:linear.OWN_SPREAD_WINDOWS - 1] = 1  # too few of series 1 to judge it by its own
+    spreads = linear.residual_spread(reader(x, y), np.arange(500), np.zeros((5, 1)), series)
+    assert spreads[1] == spreads[2] and spreads[0] != spreads[2]
