@@ -125,7 +125,8 @@ def forecast(coefficients: np.ndarray, x: np.ndarray) -> np.ndarray:
 def residual_spread(read: Chunks, idx: np.ndarray, coefficients: np.ndarray,
                     series: np.ndarray | None = None) -> np.ndarray:
     """(S + 1,) each series' median absolute residual / 0.6745 (a normal's standard deviation) over
-    SCALE_SAMPLE of `idx`, the last the pooled one: that of a series with too few windows there."""
+    SCALE_SAMPLE of `idx`, the last the pooled one: that of a series with too few windows there, or none
+    missed (a constant series must not keep the whole panel from its weights)."""
     sample = idx[np.unique(np.linspace(0, len(idx) - 1, min(len(idx), SCALE_SAMPLE)).astype(np.int64))]
     x, y = read(sample)
     misses = np.abs(forecast(coefficients, x) - y)
@@ -137,8 +138,9 @@ def residual_spread(read: Chunks, idx: np.ndarray, coefficients: np.ndarray,
     order = np.argsort(of, kind="stable")
     names, firsts, counts = np.unique(of[order], return_index=True, return_counts=True)
     for name, first, count in zip(names, firsts, counts):  # one median per series in the sample
-        if count >= OWN_SPREAD_WINDOWS:
-            spreads[name] = float(np.median(misses[order[first : first + count]])) / 0.6745
+        own = float(np.median(misses[order[first : first + count]])) / 0.6745
+        if count >= OWN_SPREAD_WINDOWS and own > 0:  # a series fitted exactly keeps the pooled one
+            spreads[name] = own
     return spreads
 
 

@@ -197,3 +197,12 @@ def test_a_series_with_few_windows_in_the_sample_takes_the_pooled_spread() -> No
     series[:linear.OWN_SPREAD_WINDOWS - 1] = 1  # too few of series 1 to judge it by its own
     spreads = linear.residual_spread(reader(x, y), np.arange(500), np.zeros((5, 1)), series)
     assert spreads[1] == spreads[2] and spreads[0] != spreads[2]
+
+
+def test_a_series_fitted_exactly_takes_the_pooled_spread() -> None:
+    rng = np.random.default_rng(9)
+    x, y = rng.normal(0, 1, (600, 4)), rng.normal(0, 1, (600, 1))
+    series = (np.arange(600) >= 300).astype(np.int64)
+    y[300:] = 0.0  # series 1: the zero map misses none of it
+    spreads = linear.residual_spread(reader(x, y), np.arange(600), np.zeros((5, 1)), series)
+    assert spreads[0] > 0 and spreads[1] == spreads[2] > 0
