@@ -88,12 +88,12 @@ def normal_equations(read: Chunks, idx: np.ndarray, weighting: Weighting = None,
     gram = cross = None
     total = 0.0
     for lo in range(0, len(idx), CHUNK):
-        x, y = read(idx[lo : lo + CHUNK])
+        part = idx[lo : lo + CHUNK]
+        x, y = read(part)
         xa, y64 = with_intercept(x), y.astype(np.float64)
         if weighting is None:
             xw, total = xa, total + len(xa)
         else:
-            part = idx[lo : lo + CHUNK]
             ids = np.zeros(len(part), np.int64) if series is None else series[part]
             spread = weighting[1][np.minimum(ids, len(weighting[1]) - 1)]  # a series the fit never saw: pooled
             w = huber_weights(xa @ weighting[0] - y64, spread[:, None])
