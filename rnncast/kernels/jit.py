@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 
 import numba
+from numba.core.caching import FunctionCache
+from numba.core.runtime import nrt
 
 # Numba's import leaves tens of thousands of objects that live as long as the process.
 # Moved to the collector's permanent generation, no full collection walks them again,
@@ -20,6 +22,28 @@ gc.freeze()
 FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
 
 
+class _CacheLoad(FunctionCache):
+    """Numba's cache, minus the refresh of every lowering registry before a load.
+
+    Stock Numba refreshes the target context before it loads a cached kernel: that
+    imports and registers all of Numba's lowering modules, 0.13-0.2 s of a process
+    that only loads. Loaded machine code needs none of them, only the runtime's symbols
+    (NRT) to link against; a compile after a miss refreshes by itself (CompilerBase).
+    """
+
+    def load_overload(self, sig, target_context):
+        nrt.rtsys.initialize(target_context)
+        with self._guard_against_spurious_io_errors():
+            return self._load_overload(sig, target_context)
+
+
+def _loads_without_refresh(dispatcher):
+    # Private Numba API, checked so that a Numba without it keeps its own cache.
+    if hasattr(FunctionCache, "_load_overload") and hasattr(FunctionCache, "_guard_against_spurious_io_errors"):
+        dispatcher._cache = _CacheLoad(dispatcher.py_func)
+    return dispatcher
+
+
 def kernel(func):
     """Compile `func` lazily (at first call, for the argument types of that call) with rnncast's policy.
 
@@ -32,14 +56,14 @@ def kernel(func):
     edits to them, so during development clear `__pycache__/*.nbi` after changing one
     (an installed release replaces every file, which invalidates the cache).
     """
-    return numba.njit(
+    return _loads_without_refresh(numba.njit(
         cache=True,
         nogil=True,
         fastmath=FASTMATH,
         # NumPy's rules for x / 0 (inf or NaN, no exception): Python's rule makes
         # Numba guard every division with a branch, which stops vectorization.
         error_model="numpy",
-    )(func)
+    )(func))
 
 
 def inline(func):
