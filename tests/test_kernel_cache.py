@@ -51,3 +51,12 @@ def test_a_second_process_loads_the_kernels_without_numbas_lowering_and_gets_the
     # float64 was not in the cache: it compiled after the loads (a miss), and works
     assert (loaded["hits"], loaded["misses"]) == (1, 1)
     assert loaded["f64"][0] > 0 and len(loaded["f64"][2]) == 15
+
+
+def test_with_numbas_jit_switched_off_the_kernels_still_import() -> None:
+    # NUMBA_DISABLE_JIT=1 makes njit return the plain function, which has no cache to replace.
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
+    probe = "import rnncast.kernels.lstm as k; print(type(k.lstm_forward).__name__)"
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "function"

@@ -38,8 +38,10 @@ class _CacheLoad(FunctionCache):
 
 
 def _loads_without_refresh(dispatcher):
-    # Private Numba API, checked so that a Numba without it keeps its own cache.
-    if hasattr(FunctionCache, "_load_overload") and hasattr(FunctionCache, "_guard_against_spurious_io_errors"):
+    # Private Numba API, checked so that a Numba without it keeps its own cache. Under
+    # NUMBA_DISABLE_JIT=1, njit returns the plain function: nothing to replace.
+    private = hasattr(FunctionCache, "_load_overload") and hasattr(FunctionCache, "_guard_against_spurious_io_errors")
+    if private and isinstance(getattr(dispatcher, "_cache", None), FunctionCache):
         dispatcher._cache = _CacheLoad(dispatcher.py_func)
     return dispatcher
 
