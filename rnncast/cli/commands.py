@@ -92,7 +92,7 @@ from rnncast.version import __version__
 
 # Said once, before the first fit of a cell on a machine, which is otherwise silent while Numba compiles.
 FIRST_COMPILE = ("rnncast: compiling the training kernels for this machine (first run only; "
-                 "usually 5 to 15 s, then about a second)")
+                 "usually 5 to 15 s, then under a second)")
 
 app = typer.Typer(
     name="rnncast",
