@@ -35,26 +35,37 @@ class AdamW:
     steps: int = 0
     m: np.ndarray | None = None
     v: np.ndarray | None = None
+    # Scratch for the intermediates, in the parameters' dtype and in float64 (where the
+    # denominator has always been computed): without it every step allocated seven
+    # temporaries, and above ~64k parameters each came from fresh pages (0.79 ms a step at
+    # 70k float32 parameters against 0.20 ms; the same bits).
+    _scratch: np.ndarray | None = field(default=None, repr=False)
+    _scratch64: np.ndarray | None = field(default=None, repr=False)
 
     def update(self, params: np.ndarray, grads: np.ndarray) -> None:
         """One step: params -= lr * m_hat / (sqrt(v_hat) + eps), after decay params *= 1 - lr*wd."""
-        if self.m is None:
+        if self.m is None or self._scratch is None or self._scratch64 is None:
             self.m = np.zeros_like(params)
             self.v = np.zeros_like(params)
+            self._scratch = np.empty_like(params)
+            self._scratch64 = np.empty(params.shape, np.float64)
         self.steps += 1
-        m, v = self.m, self.v
-        assert m is not None and v is not None
+        m, v, tmp, tmp64 = self.m, self.v, self._scratch, self._scratch64
+        assert v is not None
         m *= self.beta1
-        m += (1 - self.beta1) * grads
+        m += np.multiply(grads, 1 - self.beta1, out=tmp)
         v *= self.beta2
-        v += (1 - self.beta2) * (grads * grads)
+        np.multiply(grads, grads, out=tmp)
+        v += np.multiply(tmp, 1 - self.beta2, out=tmp)
         if self.weight_decay:
             params *= 1 - self.lr * self.weight_decay
         bias1 = 1 - self.beta1**self.steps
         bias2 = 1 - self.beta2**self.steps
         # PyTorch's order: denom = sqrt(v) / sqrt(bias2) + eps, step = lr / bias1.
-        denom = np.sqrt(v) / np.sqrt(bias2) + self.eps
-        params -= (self.lr / bias1) * (m / denom)
+        np.divide(np.sqrt(v, out=tmp), np.sqrt(bias2), out=tmp64)
+        tmp64 += self.eps
+        np.divide(m, tmp64, out=tmp64)
+        params -= np.multiply(tmp64, self.lr / bias1, out=tmp64)
 
 
 def clip_grad_norm(grads: np.ndarray, max_norm: float) -> float:
