@@ -44,9 +44,10 @@ class AdamW:
 
     def update(self, params: np.ndarray, grads: np.ndarray) -> None:
         """One step: params -= lr * m_hat / (sqrt(v_hat) + eps), after decay params *= 1 - lr*wd."""
-        if self.m is None or self._scratch is None or self._scratch64 is None:
+        if self.m is None:
             self.m = np.zeros_like(params)
             self.v = np.zeros_like(params)
+        if self._scratch is None or self._scratch64 is None:  # moments given at construction are kept
             self._scratch = np.empty_like(params)
             self._scratch64 = np.empty(params.shape, np.float64)
         self.steps += 1

@@ -65,6 +65,19 @@ def test_adam_float32_steps_are_the_plain_formulas_bit_for_bit() -> None:
     assert params.dtype == np.float32 and opt.m is not None and opt.m.dtype == np.float32
 
 
+def test_adam_continues_from_moments_it_was_given() -> None:
+    # An optimizer built with its state (m, v, steps) steps on from it, as one that made those steps.
+    g1, g2 = np.array([0.5, -2.0, 1e-3]), np.array([-0.2, -1.0, 0.3])
+    whole, p_whole = AdamW(lr=0.1), np.array([1.0, -0.5, 0.25])
+    whole.update(p_whole, g1)
+    assert whole.m is not None and whole.v is not None
+    resumed = AdamW(lr=0.1, steps=whole.steps, m=whole.m.copy(), v=whole.v.copy())
+    p_resumed = p_whole.copy()
+    whole.update(p_whole, g2)
+    resumed.update(p_resumed, g2)
+    np.testing.assert_array_equal(p_resumed, p_whole)
+
+
 def test_clip_grad_norm_scales_to_max_and_leaves_small_alone() -> None:
     g = np.array([3.0, 4.0])
     assert clip_grad_norm(g, 1.0) == pytest.approx(5.0)
