@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnncast.kernels.matmul import matmul, matmul_nt
+from rnncast.kernels.matmul import bias_plus_products, matmul, matmul_nt
 
 dims = st.integers(min_value=1, max_value=19)
 
@@ -43,3 +43,33 @@ def test_float32_products_on_engine_shapes(M: int, K: int, N: int) -> None:
     C = np.empty((M, N), np.float32)
     matmul(A, W, C, 0)
     np.testing.assert_allclose(C, A.astype(np.float64) @ W, rtol=1e-4, atol=1e-4)
+
+
+@settings(max_examples=40, deadline=None)
+@given(M=dims, K1=dims, K2=dims, N=dims, both=st.booleans(), seed=st.integers(0, 2**16))
+def test_bias_plus_products_match_numpy(M: int, K1: int, K2: int, N: int, both: bool, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    bias = rng.standard_normal(N)
+    A1, W1 = rng.standard_normal((M, K1)), rng.standard_normal((K1, N))
+    A2, W2 = rng.standard_normal((M, K2)), rng.standard_normal((K2, N))
+    C = rng.standard_normal((M, N))  # overwritten, never read
+    bias_plus_products(bias, A1, W1, A2, W2, C, int(both))
+    want = bias + A1 @ W1 + (A2 @ W2 if both else 0)
+    np.testing.assert_allclose(C, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("M, K2, N", [(32, 64, 256), (30, 63, 192), (512, 64, 256)])
+def test_bias_plus_products_gives_the_bits_of_filling_and_accumulating(M: int, K2: int, N: int) -> None:
+    # The layers' pre-activations were the bias filled in, then x @ W_ih and h @ W_hh each
+    # added by `matmul`: summed in one go they must stay the same float32 numbers, so a
+    # fit gives the model it gave before.
+    rng = np.random.default_rng(M + K2)
+    bias = rng.standard_normal(N).astype(np.float32)
+    x, w_ih = rng.standard_normal((M, 1)).astype(np.float32), rng.standard_normal((1, N)).astype(np.float32)
+    h, w_hh = rng.standard_normal((M, K2)).astype(np.float32), rng.standard_normal((K2, N)).astype(np.float32)
+    before = np.repeat(bias[None, :], M, axis=0)
+    matmul(x, w_ih, before, 1)
+    matmul(h, w_hh, before, 1)
+    fused = np.empty((M, N), np.float32)
+    bias_plus_products(bias, x, w_ih, h, w_hh, fused, 1)
+    assert np.array_equal(fused, before)

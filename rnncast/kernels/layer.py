@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnncast.kernels.jit import inline
-from rnncast.kernels.matmul import matmul
+from rnncast.kernels.matmul import bias_plus_products, matmul
 
 
 @inline
@@ -29,12 +29,7 @@ def add_rows(dst, src):
 @inline
 def project(A, WT, bias, G):
     """G (n, GH) = bias (GH,) + A (n, K) @ WT (K, GH): one side's pre-activations for one step."""
-    n, GH = G.shape
-    for b in range(n):
-        for j in range(GH):
-            G[b, j] = bias[j]
-    # Not the literal 1: a constant argument would compile a second `matmul` beside the head's.
-    matmul(A, WT, G, np.int64(1))
+    bias_plus_products(bias, A, WT, A, WT, G, 0)
 
 
 @inline
@@ -53,8 +48,7 @@ def project_sum(x_t, w_ihT, h_t, w_hhT, bias, G):
     Against two `project` buffers summed by the step: one buffer fewer to read, and one
     inlined helper fewer, which cut a fresh compile of the LSTM forward by about 0.4 s.
     """
-    project(x_t, w_ihT, bias, G)
-    matmul(h_t, w_hhT, G, np.int64(1))
+    bias_plus_products(bias, x_t, w_ihT, h_t, w_hhT, G, 1)
 
 
 @inline
