@@ -25,8 +25,9 @@ Also, unless skipped:
              unless W1-lstm-1 is among the rows).
     fit      (--no-fit) rnncast.api.fit on sample_data/brent_crude_daily.csv at W1's
              shapes: the median windows/s of its epochs after the first (from the on_epoch
-             reports), beside TrainStep alone at exactly fit's network (timed before and
-             after the fit), and fit_share_of_kernel_rate.
+             reports), beside TrainStep alone at exactly fit's network (timed before the fit
+             and after every epoch), and fit_share_of_kernel_rate, the median of each
+             epoch's rate over the kernel readings either side of it.
     startup  (--no-startup) the first-call compile time in a fresh process with an empty
              Numba cache, and the time for a second process to load the cached kernels
              (`--startup-only` measures just those).
@@ -177,21 +178,21 @@ SAMPLE = Path(__file__).resolve().parent.parent / "sample_data" / "brent_crude_d
 def measure_fit(epochs: int = 8, seconds: float = 3.0) -> dict:
     """`rnncast.api.fit`'s windows/s on the bundled Brent sample at W1's shapes, beside its kernels' own.
 
-    fit_windows_per_s: the median of epochs 2.. (the first warms up), each epoch's rate
-    from its on_epoch report, as the CLI shows it; an epoch's seconds include gathering
-    the batches and the validation loss. kernel_windows_per_s: TrainStep alone, on random
-    batches of exactly fit's network (its head also reads the lookback window: the
-    highway, head_extra = 48) and fit's TrainSpec (clipping on): the higher of its median
-    rates timed just before the fit and just after it, the stricter reference. A median
-    on both sides: on a 2-core VM one chunk or epoch in five can run 20-30 % slow, and a
-    mean of the epochs against a median of the chunks counted those against the fit alone.
+    Each epoch's rate is its on_epoch report, as the CLI shows it: its seconds include
+    gathering the batches and the validation loss. The kernels' rate is TrainStep alone, on
+    random batches of exactly fit's network (its head also reads the lookback window: the
+    highway, head_extra = 48) and fit's TrainSpec (clipping on), timed once before the fit
+    and again after every epoch (on_epoch, outside the epoch's seconds). Each epoch after
+    the first (which warms up) is divided by the mean of the two kernel readings either
+    side of it, and fit_share_of_kernel_rate is the median of those shares: a 2-core VM's
+    speed drifts by 20-30 % within a minute, so only readings taken beside an epoch compare
+    with it. fit_windows_per_s and kernel_windows_per_s are the medians of each.
     """
     from rnncast.api import fit
     from rnncast.config import WindowSpec
 
-    # The kernels first, in a process that has not fitted yet (whatever fit leaves behind,
-    # a woken BLAS thread pool or a fuller heap, must not slow the reference), and again
-    # after it, because the machine's speed drifts over a run; the faster reading counts.
+    # The first reading comes before the fit, in a process that has not fitted yet:
+    # whatever fit leaves behind (a woken BLAS pool, a fuller heap) would show in the later ones.
     tspec = TrainSpec(batch_size=B, epochs=epochs, patience=0, refit_all=False)
     net = NetSpec(cell="lstm", inputs=I, hidden=H, layers=1, horizon=K, head_extra=T)  # what fit builds
     rng = np.random.default_rng(0)
@@ -206,18 +207,23 @@ def measure_fit(epochs: int = 8, seconds: float = 3.0) -> dict:
         cursor[0] += 1
         step(x, y, extra if net.head_extra else None)
 
-    before = _rate(train_step, B, seconds / 2)
+    def kernel_reading() -> float:
+        return _rate(train_step, B, seconds / 4)
 
+    readings = [kernel_reading()]
     reports: list = []
+
+    def on_epoch(report) -> None:
+        reports.append(report)
+        readings.append(kernel_reading())
+
     started = time.perf_counter()
     model = fit(SAMPLE, window=WindowSpec(lookback=T, horizon=K), net=NetSpec(cell="lstm", hidden=H, layers=1),
-                train=tspec, on_epoch=reports.append)
+                train=tspec, on_epoch=on_epoch)
     fit_seconds = time.perf_counter() - started
-    after = _rate(train_step, B, seconds / 2)
-    kernel_rate = max(before, after)
-    timed = reports[1:] or reports
-    fit_rate = statistics.median(r.windows_per_s for r in timed)
-    fit_mean = sum(r.windows_per_s * r.seconds for r in timed) / sum(r.seconds for r in timed)
+    first = 1 if len(reports) > 1 else 0
+    shares = [reports[i].windows_per_s / ((readings[i] + readings[i + 1]) / 2) for i in range(first, len(reports))]
+    timed = reports[first:]
 
     if model.net != net:
         raise RuntimeError(f"fit built {model.net}, not the {net} whose kernels were timed")
@@ -228,10 +234,12 @@ def measure_fit(epochs: int = 8, seconds: float = 3.0) -> dict:
                     "clip": tspec.clip},
             "epochs": epochs, "epoch_windows_per_s": [round(r.windows_per_s, 1) for r in reports],
             "epoch_seconds": [round(r.seconds, 3) for r in reports],
-            "fit_windows_per_s": round(fit_rate, 1), "fit_mean_windows_per_s": round(fit_mean, 1),
-            "fit_call_s": round(fit_seconds, 2), "kernel_windows_per_s": round(kernel_rate, 1),
-            "kernel_windows_per_s_before_after": [round(before, 1), round(after, 1)],
-            "fit_share_of_kernel_rate": round(fit_rate / kernel_rate, 3)}
+            "kernel_readings_windows_per_s": [round(r, 1) for r in readings],
+            "epoch_shares": [round(x, 3) for x in shares],
+            "fit_windows_per_s": round(statistics.median(r.windows_per_s for r in timed), 1),
+            "fit_call_s": round(fit_seconds, 2),
+            "kernel_windows_per_s": round(statistics.median(readings), 1),
+            "fit_share_of_kernel_rate": round(statistics.median(shares), 3)}
 
 
 # What the first `rnncast fit` does with the kernels: the default network (NetSpec(): LSTM,
