@@ -22,7 +22,9 @@ Also, unless skipped:
              the largest is gemm_gflops_peak. With the FLOPs of one LSTM-1 W1 training
              window (lstm_training_flops) it gives lstm1_w1_ceiling_windows_per_s, and the
              W1-lstm-1 training rate's share of it (lstm1_w1_share_of_ceiling; null
-             unless W1-lstm-1 is among the rows).
+             unless W1-lstm-1 is among the rows). Every LSTM row gets gemm_shares: FLOPs
+             per window, both engines' GFLOP/s and share of the peak, the share that 1.5x
+             PyTorch would take, and (one layer) the BLAS at the row's own step product.
     fit      (--no-fit) rnncast.api.fit on sample_data/brent_crude_daily.csv at W1's
              shapes: the median windows/s of its epochs after the first (from the on_epoch
              reports), beside TrainStep alone at exactly fit's network (timed before the fit
@@ -125,30 +127,43 @@ def measure_rnncast(cell: Cell, layers: int, *, seconds: float = 3.0, hidden: in
             "infer_windows_per_s": _rate(infer_step, INFER_BATCH, seconds)}
 
 
-def lstm_training_flops(T: int, I: int, H: int, K: int, E: int = 0) -> int:
-    """Matrix-product FLOPs (2 per multiply-add) of one window's LSTM-1 training step.
+def lstm_training_flops(T: int, I: int, H: int, K: int, E: int = 0, layers: int = 1) -> int:
+    """Matrix-product FLOPs (2 per multiply-add) of one window's LSTM training step.
 
-    Per time step and window, the gates (4H wide) are x_t W_ih^T + h_{t-1} W_hh^T:
-        forward   2 (I + H) 4H
+    Per time step and window, the gates (4H wide) of a layer reading n inputs are
+    x_t W_ih^T + h_{t-1} W_hh^T:
+        forward   2 (n + H) 4H
     Backward through time, per step, from the gates' gradient g_t (4H):
         dh_{t-1} = g_t W_hh          2 * 4H * H
-        dW_ih += g_t^T x_t           2 * 4H * I
+        dW_ih += g_t^T x_t           2 * 4H * n
         dW_hh += g_t^T h_{t-1}       2 * 4H * H
-    (no dx: the first layer's input needs no gradient, and rnncast computes none). The
-    head [h_T, extra] (H + E) -> K: forward 2 (H + E) K, backward dW 2 (H + E) K and
-    dh_T 2 H K. Total:
+        dx_t = g_t W_ih              2 * 4H * n, layers above the first only (the first
+                                     layer's input needs no gradient, and rnncast computes none)
+    The head [h_T, extra] (H + E) -> K: forward 2 (H + E) K, backward dW 2 (H + E) K and
+    dh_T 2 H K. One layer in all:
         T * 8H * (2I + 3H)  +  4 (H + E) K  +  2 H K
     which is 3x the recurrent forward less T * 8HI (the dx product left out). Not
     counted: the gates' elementwise work (about 30H per step, 2 % at W1), the loss and
     Adam (about 12 per parameter per batch, under 0.1 % per window).
     """
-    return T * 8 * H * (2 * I + 3 * H) + 4 * (H + E) * K + 2 * H * K
+    recurrent = T * 8 * H * (2 * I + 3 * H) + (layers - 1) * T * 8 * H * (3 * H + 3 * H)
+    return recurrent + 4 * (H + E) * K + 2 * H * K
 
 
-# (m, k, n) of C (m, n) = A (m, k) @ B (k, n): square sizes, and the shapes of W1's own
-# products (a batch step's gates (64 x 65 @ 65 x 256), and the same over 16 batches).
+def lstm_inference_flops(T: int, I: int, H: int, K: int, E: int = 0, layers: int = 1) -> int:
+    """Matrix-product FLOPs of one window's LSTM forward: T * 8H (n + H) per layer, and the head 2 (H + E) K."""
+    return T * 8 * H * (I + H) + (layers - 1) * T * 8 * H * (H + H) + 2 * (H + E) * K
+
+
+# (m, k, n) of C (m, n) = A (m, k) @ B (k, n): square sizes, and the gate product of one time
+# step of an LSTM-1 row ([x_t, h] (rows, I + H) @ (I + H, 4H)): a training batch's B rows and
+# an inference batch's INFER_BATCH, at hidden 64, 128 and 256 (STEP_SHAPES). What the BLAS does
+# at exactly a step's shape is a sharper ceiling for small batches than its peak.
+STEP_HIDDEN = (H, 128, 256)
+STEP_SHAPES = {(kind, hidden): (rows, I + hidden, 4 * hidden)
+               for hidden in STEP_HIDDEN for kind, rows in (("train", B), ("infer", INFER_BATCH))}
 GEMM_SHAPES = [(256, 256, 256), (512, 512, 512), (1024, 1024, 1024), (2048, 2048, 2048),
-               (B, I + H, 4 * H), (16 * B, I + H, 4 * H), (2048, 256, 1024)]
+               *STEP_SHAPES.values(), (2048, 256, 1024)]
 
 
 def measure_gemm(seconds: float = 1.0) -> dict:
@@ -359,6 +374,37 @@ def gemm_ceiling(seconds: float, lstm1_train: float | None) -> dict:
             "lstm1_w1_share_of_ceiling": None if lstm1_train is None else round(lstm1_train / ceiling, 3)}
 
 
+def lstm_row_shares(rows: list[dict], ceiling: dict) -> None:
+    """Add to each LSTM row its FLOPs per window, each engine's GFLOP/s (medians) and share of the GEMM
+    peak, the share 1.5x PyTorch's median would take, and for one layer the BLAS's own GFLOP/s at
+    the row's step product (STEP_SHAPES): where 1.5x PyTorch asks more than that, every product
+    would have to beat the BLAS at its own shape, with the gates' elementwise work free."""
+    peak = ceiling["gemm_gflops_peak"]
+    measured = {(size["m"], size["k"], size["n"]): size["gflops"] for size in ceiling["sizes"]}
+    for row in rows:
+        if row["cell"] != "lstm":
+            continue
+        shape = {"T": row["lookback"], "I": I, "H": row["hidden"], "K": K, "layers": row["layers"]}
+        flops = {"train_windows_per_s": lstm_training_flops(**shape),
+                 "infer_windows_per_s": lstm_inference_flops(**shape)}
+        shares: dict = {"flops_per_window": {kind.split("_")[0]: n for kind, n in flops.items()}}
+        for kind, per_window in flops.items():
+            name = kind.split("_")[0]
+            engines = {engine: row[engine][kind] * per_window / 1e9
+                       for engine in ("rnncast", "pytorch") if engine in row}
+            shares[name] = {f"{engine}_gflops": round(g, 1) for engine, g in engines.items()}
+            shares[name].update({f"{engine}_share_of_peak": round(g / peak, 3) for engine, g in engines.items()})
+            if "pytorch" in engines:
+                shares[name]["share_of_peak_for_1_5x_pytorch"] = round(1.5 * engines["pytorch"] / peak, 3)
+            step = STEP_SHAPES.get((name, row["hidden"])) if row["layers"] == 1 else None
+            if step is not None and step in measured:
+                shares[name]["blas_gflops_at_step_shape"] = measured[step]
+                if "pytorch" in engines:
+                    shares[name]["for_1_5x_pytorch_over_blas_at_step_shape"] = round(
+                        1.5 * engines["pytorch"] / measured[step], 3)
+        row["gemm_shares"] = shares
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", action="store_true", help="print JSON only")
@@ -419,6 +465,7 @@ def main() -> int:
     lstm1 = next((r["rnncast"]["train_windows_per_s"] for r in rows if r["row"] == "W1-lstm-1"), None)
     if not args.no_gemm:
         report["ceiling"] = gemm_ceiling(args.gemm_seconds, lstm1)
+        lstm_row_shares(rows, report["ceiling"])
     if not args.no_fit:
         fitted = _child_json(["--child-fit", "--fit-epochs", str(args.fit_epochs), "--seconds", str(args.seconds)])
         fitted["w1_lstm1_kernel_train_windows_per_s"] = lstm1
