@@ -109,12 +109,14 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
     layout = ParamLayout.for_spec(net)
     params = {name: view.copy() for name, view in layout.views(result.params).items()}
     blends_linear = window.combine == "linear" and val_set is not None and len(val_set) > 0
+    # The validation windows that score the blend and calibrate the intervals (the linear map's penalty too).
+    calibration = _sample(0 if val_set is None else len(val_set), CALIBRATION_WINDOWS, [train.seed, 2])
     if blends_linear:  # the linear partner, while the training windows are at hand
         from rnncast import linear
 
         assert val_set is not None
         partner = linear.fit(train_set.targets, _sample(len(train_set), linear.MAX_WINDOWS, [train.seed, 3]),
-                             val_set.targets, _sample(len(val_set), CALIBRATION_WINDOWS, [train.seed, 2]),
+                             val_set.targets, calibration,
                              train_set.series)
     refit_windows = 0
     if train.refit_all and x_val is not None and len(x_val):
@@ -152,7 +154,7 @@ def fit_series(series: SeriesSet, window: WindowSpec, net: NetSpec, train: Train
 
         # Intervals and scores from every validation window, or a fixed sample of
         # CALIBRATION_WINDOWS of them on a panel with more: memory stays bounded.
-        val, val_pred = _validation_forecasts(val_set, _sample(len(val_set), CALIBRATION_WINDOWS, [train.seed, 2]),
+        val, val_pred = _validation_forecasts(val_set, calibration,
                                               lambda x, extra: predict(net, first_params, x, extra))
         if len(val_set) > CALIBRATION_WINDOWS:
             metrics["calibration_windows"] = CALIBRATION_WINDOWS
