@@ -76,7 +76,8 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "ett" /
 
 def recipe(args: argparse.Namespace) -> dict:
     """The fit settings under test (they become the README's documented recipe)."""
-    # Everything but the patch and the protocol's split is rnncast's own default, read from its specs.
+    # Everything but the protocol's split is rnncast's own default, read from its specs (the
+    # patch too: left None, it is a day's 24 hours at the protocol's lookback, 336).
     window, train = WindowSpec(), TrainSpec()
     return {"cell": args.cell, "hidden": args.hidden, "layers": NetSpec().layers, "patch": args.patch,
             "norm": window.norm, "highway": window.highway, "calendar": args.calendar, "scaler": window.scaler,
@@ -153,6 +154,7 @@ def run(series, horizon: int, seed: int, settings: dict) -> dict:
                for kind, cov in (("static", static), ("adaptive", adapted)) for lv, c in cov.items()
                for stat in ("mean", "min", "max")},
             **{f"adaptive_scale_{lv}_range": [float(scales[lv].min()), float(scales[lv].max())] for lv in LEVELS},
+            "patch": model.window.patch,
             "blend": model.metrics.get("blend", 1.0), "blend_with": model.metrics.get("blend_with"),
             "linear_fit": model.metrics.get("linear_fit"),
             "epochs_run": model.metrics["epochs_run"], "best_epoch": model.metrics["best_epoch"],
@@ -167,7 +169,8 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--cell", default=NetSpec().cell)
     parser.add_argument("--hidden", type=int, default=NetSpec().hidden)
-    parser.add_argument("--patch", type=int, default=24, help="the one setting not rnncast's default (1)")
+    parser.add_argument("--patch", type=int, default=WindowSpec().patch,
+                        help="values per network step; default rnncast's, by frequency (24 here)")
     parser.add_argument("--calendar", default=WindowSpec().calendar)
     parser.add_argument("--lr", type=float, default=TrainSpec().lr)
     parser.add_argument("--epochs", type=int, default=TrainSpec().epochs)

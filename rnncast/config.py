@@ -107,8 +107,8 @@ class TrainSpec:
 class WindowSpec:
     """How a series becomes training windows: lookback in, horizon out, stride 1.
 
-    lookback and horizon None mean "by the data's frequency": `resolved` fills them in
-    (rnncast.frequency.default_steps), and only a resolved spec is trained or stored.
+    lookback, horizon and patch None mean "by the data's frequency": `resolved` fills them in
+    (rnncast.frequency.default_steps, default_patch), and only a resolved spec is trained or stored.
     """
 
     lookback: int | None = None
@@ -118,7 +118,9 @@ class WindowSpec:
     # "auto": diff for yearly data, where it measured better, standard elsewhere.
     scaler: Scaler = "auto"
     norm: Norm = "last"  # re-centre each window on its last value ("last"), mean, or "none"
-    patch: int = 1  # feed the lookback as lookback/patch steps of `patch` values each
+    # Feed the lookback as lookback/patch steps of `patch` values each; None: a day's steps on
+    # hourly data when they divide the lookback, else 1 (rnncast.frequency.default_patch).
+    patch: int | None = None
     highway: bool = True  # the head also reads the window itself (a linear skip path)
     calendar: Calendar = "none"  # "auto": calendar features of the forecast steps for the head
     # A country code ("US", "DE-BY"): its public holidays as a known-in-advance 0/1 input
@@ -140,9 +142,9 @@ class WindowSpec:
                  f"--transform must be one of {', '.join(TRANSFORMS)}, got {self.transform!r}")
         _require(self.norm in NORMS, f"--norm must be one of {', '.join(NORMS)}, got {self.norm!r}")
         _require(self.calendar in CALENDARS, f"--calendar must be one of {', '.join(CALENDARS)}, got {self.calendar!r}")
-        _require(self.patch >= 1, f"--patch must be at least 1, got {self.patch}")
+        _require(self.patch is None or self.patch >= 1, f"--patch must be at least 1, got {self.patch}")
         if self.lookback is not None:
-            _require(self.lookback % self.patch == 0,
+            _require(self.patch is None or self.lookback % self.patch == 0,
                      f"--patch must divide --lookback ({self.lookback}), got {self.patch}")
             _require(self.lookback >= 1, f"--lookback must be at least 1, got {self.lookback}")
         _require(self.horizon is None or self.horizon >= 1, f"--horizon must be at least 1, got {self.horizon}")
@@ -150,12 +152,20 @@ class WindowSpec:
         _require(self.scaler in SCALERS, f"--scaler must be one of {', '.join(SCALERS)}, got {self.scaler!r}")
 
     def resolved(self, freq: str) -> WindowSpec:
-        """This spec with lookback and horizon chosen by frequency where they were left None."""
-        from rnncast.frequency import default_steps
+        """This spec with lookback, horizon and patch chosen by frequency where they were left None."""
+        from rnncast.frequency import default_patch, default_steps
 
         lookback, horizon = default_steps(freq)
-        return replace(self, lookback=lookback if self.lookback is None else self.lookback,
-                       horizon=horizon if self.horizon is None else self.horizon)
+        lookback = lookback if self.lookback is None else self.lookback
+        return replace(self, lookback=lookback, horizon=horizon if self.horizon is None else self.horizon,
+                       patch=default_patch(freq, lookback) if self.patch is None else self.patch)
+
+    @property
+    def patch_size(self) -> int:
+        """The patch of a resolved spec."""
+        if self.patch is None:
+            raise ValueError("resolve the WindowSpec for the data's frequency first (WindowSpec.resolved)")
+        return self.patch
 
     @property
     def steps(self) -> tuple[int, int]:

@@ -100,7 +100,7 @@ def model_inputs(X: np.ndarray, future_times: np.ndarray | None, window: WindowS
         extras.append(static.astype(np.float32))
     extra = np.concatenate(extras, axis=1) if extras else np.zeros((len(X), 0), np.float32)
     N, T, F = X.shape
-    P = window.patch
+    P = window.patch_size
     net_in = np.ascontiguousarray(X.reshape(N, T // P, P * F))  # (N, T/P, P*F): P steps a token
     return net_in, np.ascontiguousarray(extra, dtype=np.float32), anchor
 

@@ -141,6 +141,8 @@ def check_loaded(model: Model) -> None:
     (a bug, or a file edited through the API): never forecast from such a model.
     """
     S, R, K, F = len(model.ids), model.history_rows, model.net.horizon, len(model.columns)
+    if model.window.patch is None:  # a stored window is resolved
+        raise ValueError("the window has no patch size")
     if not 0.0 <= model.blend <= 1.0:
         raise ValueError(f"the blend weight is {model.blend}, outside 0..1")
     for name, array, shape in [("history/values", model.history, (S, R, F)),

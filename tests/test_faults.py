@@ -495,3 +495,15 @@ def test_inconsistent_arrays_with_a_valid_checksum_are_refused(damage: str, smal
     save_model(bad, header, arrays)
     for command in ("predict", "info"):
         assert_user_error(run(command, bad), str(bad), "not a usable rnncast model")
+
+
+@pytest.mark.parametrize("patch", [None, 0, 7])  # unresolved, impossible, not a divisor of the lookback
+def test_a_window_without_a_usable_patch_is_refused(patch: int | None, small_model: bytes, tmp_path: Path) -> None:
+    good = tmp_path / "good.rnncast"
+    good.write_bytes(small_model)
+    header, arrays = load_model(good)
+    header["window"]["patch"] = patch
+    bad = tmp_path / "bad.rnncast"
+    save_model(bad, header, arrays)
+    for command in ("predict", "info"):
+        assert_user_error(run(command, bad), str(bad), "not a usable rnncast model")

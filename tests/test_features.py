@@ -66,7 +66,7 @@ def test_known_columns_are_re_centred_on_the_windows_last_values_over_lookback_a
     rng = np.random.default_rng(0)
     X = rng.standard_normal((5, 6, 3)).astype(np.float32)  # target, a feature, a known column
     ahead = rng.standard_normal((5, 2, 1)).astype(np.float32)
-    spec = WindowSpec(lookback=6, horizon=2, highway=False)
+    spec = WindowSpec(lookback=6, horizon=2, patch=1, highway=False)
     net_in, extra, _ = model_inputs(X, None, spec, (), known_future=ahead)
     np.testing.assert_allclose(net_in[:, :, 2], X[:, :, 2] - X[:, -1:, 2], rtol=1e-6)
     np.testing.assert_allclose(net_in[:, :, 1], X[:, :, 1])  # past-only features keep their level

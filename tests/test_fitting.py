@@ -46,3 +46,24 @@ def test_global_model_over_a_thousand_series() -> None:
     assert inside.mean() > 0.99
     # And the model learned something global: it beats repeating the last value.
     assert model.metrics["val_mae"] < model.metrics["naive_val_mae"]
+
+
+def _hourly(rows: int = 400) -> SeriesSet:
+    t = np.arange(rows)
+    values = 10 + 3 * np.sin(2 * np.pi * t / 24) + 0.01 * t
+    times = np.datetime64("2024-01-01T00", "ns") + t * np.timedelta64(1, "h")
+    return SeriesSet(values=values[:, None], offsets=np.array([0, rows]), ids=("y",), times=times, freq="h",
+                     tz=None, target="y", features=(), time_col="time", id_col=None, filled=0, source="generated")
+
+
+def test_hourly_data_is_fed_a_day_a_step_by_default_and_the_file_keeps_it(tmp_path) -> None:
+    series, train = _hourly(), TrainSpec(epochs=1)
+    model = api.fit(series, train=train, net=NetSpec(hidden=8))
+    assert (model.window.lookback, model.window.patch) == (168, 24)
+    assert model.net.inputs == 24  # one step of the recurrence reads a day of values
+    api.save(model, tmp_path / "m.rnncast")
+    loaded = api.load(tmp_path / "m.rnncast")
+    assert loaded.window.patch == 24
+    np.testing.assert_array_equal(api.forecast(loaded)["forecast"], api.forecast(model)["forecast"])
+    single = api.fit(series, window=WindowSpec(patch=1), train=train, net=NetSpec(hidden=8))
+    assert (single.window.patch, single.net.inputs) == (1, 1)

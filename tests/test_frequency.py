@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnncast.frequency import calendar_cycles, default_steps, future_times, parse_alias, season_length
+from rnncast.config import WindowSpec
+from rnncast.frequency import calendar_cycles, default_patch, default_steps, future_times, parse_alias, season_length
 
 
 @pytest.mark.parametrize(
@@ -39,6 +40,27 @@ def test_calendar_cycles_by_frequency(freq: str, columns: tuple[str, ...]) -> No
 ])
 def test_default_steps_by_frequency(freq: str, steps: tuple[int, int]) -> None:
     assert default_steps(freq) == steps
+
+
+@pytest.mark.parametrize("freq, lookback, patch", [
+    ("h", 168, 24), ("h", 336, 24), ("H", 96, 24), ("2h", 168, 12),
+    ("h", 84, 1),  # a day does not divide the lookback
+    ("h", 72, 1),  # three days: too few steps for the recurrence
+    ("5h", 100, 1),  # no whole number of steps in a day
+    ("D", 56, 1), ("B", 60, 1), ("MS", 36, 1), ("min", 240, 1), ("60min", 168, 1), ("", 48, 1),
+])
+def test_default_patch_is_a_day_on_hourly_data_only(freq: str, lookback: int, patch: int) -> None:
+    assert default_patch(freq, lookback) == patch
+
+
+def test_resolved_window_fills_the_patch_by_frequency_and_keeps_a_given_one() -> None:
+    assert WindowSpec().resolved("h").patch == 24  # the default hourly lookback, 168, is a week
+    assert WindowSpec(lookback=100).resolved("h").patch == 1
+    assert WindowSpec().resolved("D").patch == 1
+    assert WindowSpec(patch=1).resolved("h").patch == 1
+    assert WindowSpec(lookback=48, patch=8).resolved("h").patch == 8
+    with pytest.raises(ValueError, match="resolve"):
+        _ = WindowSpec().patch_size
 
 
 def test_parse_alias_reads_multiple_and_code() -> None:

@@ -94,7 +94,10 @@ CombineOption = Annotated[Combine, typer.Option(
     "linear for hourly (ETT), where each was measured; none: the network alone.")]
 NormOption = Annotated[Norm, typer.Option(
     help="Re-centre each input window on its last value or mean (forecasts are shifted back).")]
-Patch = Annotated[int, typer.Option(help="Feed the lookback as steps of this many values (must divide --lookback).")]
+Patch = Annotated[Optional[int], typer.Option(
+    help="Feed the lookback as steps of this many values (must divide --lookback). Default: by frequency, "
+    "24 on hourly data (a day a step, where it divides the lookback into at least 4; on ETTh1 and ETTh2 "
+    "within 0.0001 MSE of single hours or better, fitted several times faster), else 1.", show_default=False)]
 Highway = Annotated[bool, typer.Option(
     help="Let the output layer also read the input window directly (a linear skip path).")]
 CalendarOption = Annotated[Calendar, typer.Option(
