@@ -15,6 +15,7 @@ import pytest
 
 from rnncast.config import NetSpec, TrainSpec
 from rnncast.kernels import gru, lstm, rnn, warm
+from rnncast.kernels.matmul import matmul_nt
 from rnncast.model import init_params
 from rnncast.train import TrainStep
 
@@ -29,6 +30,7 @@ def test_the_signature_the_child_compiles_is_the_one_a_training_step_calls(cell:
     step = TrainStep(spec, TrainSpec(), init_params(spec, rng).astype(dtype))
     step(rng.standard_normal((6, 5, 1)).astype(dtype), rng.standard_normal((5, 3)).astype(dtype))
     assert warm.backward_signature(np.dtype(dtype)) in BACKWARD[cell].signatures
+    assert warm.product_signature(np.dtype(dtype)) in matmul_nt.signatures  # what start() compiles here
 
 
 _STEP = """
@@ -61,8 +63,9 @@ class _Kernel:
 def test_a_child_starts_only_for_a_kernel_neither_here_nor_cached_nor_switched_off(monkeypatch) -> None:
     import rnncast.kernels.cache as cache
 
-    started = []
+    started, here = [], []
     monkeypatch.setattr(warm.subprocess, "Popen", lambda args, **kw: started.append(args) or "child")
+    monkeypatch.setattr(warm, "_compile_product_here", here.append)
     monkeypatch.setattr(warm, "_backward", lambda cell: _Kernel())
     monkeypatch.setattr(warm, "_child", None)
     monkeypatch.delenv(warm.SWITCH, raising=False)
@@ -75,6 +78,7 @@ def test_a_child_starts_only_for_a_kernel_neither_here_nor_cached_nor_switched_o
     warm.start("lstm", np.dtype(np.float32))
     warm.start("lstm", np.dtype(np.float32))  # one under way: no second
     assert started == [[sys.executable, "-m", "rnncast.kernels.warm", "lstm", "float32"]]
+    assert here == [np.dtype(np.float32)]  # the shared product compiles here beside that one child, once
     monkeypatch.setattr(warm, "_child", None)
 
 
