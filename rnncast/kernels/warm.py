@@ -13,7 +13,7 @@ The small product both need, `matmul_nt` (the head's forward and every backward'
 compiles here before the forward kernel, and the child loads it from the cache on its way
 to the backward: the child's path (start-up, the products, the backward) had been the
 longer by about 2 s. README's first call, 6 pairs of fresh caches, Zen 3: 0.915 of the
-time before (median ratio; 10.25 s against 11.22 s).
+time before (median ratio; 0.87 to 1.02), within that machine's noise in a later run.
 
     python -m rnncast.kernels.warm lstm float32     # what `start` runs
 """
