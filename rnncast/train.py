@@ -119,6 +119,7 @@ class TrainStep:
         self.workspace = Workspace()
         # On a cold cache the backward kernel compiles in a second process meanwhile (rnncast.kernels.warm).
         warm.start(spec.cell, params.dtype)
+        warm.share_product(params.dtype)
 
     def __call__(self, x: np.ndarray, y: np.ndarray, extra: np.ndarray | None = None) -> float:
         """x (T, B, I) time-major, y (B, K), extra (B, E): the batch loss before the update."""

@@ -68,6 +68,7 @@ def test_a_child_starts_only_for_a_kernel_neither_here_nor_cached_nor_switched_o
     monkeypatch.setattr(warm, "_compile_product_here", here.append)
     monkeypatch.setattr(warm, "_backward", lambda cell: _Kernel())
     monkeypatch.setattr(warm, "_child", None)
+    monkeypatch.setattr(warm, "_product_shared", False)
     monkeypatch.delenv(warm.SWITCH, raising=False)
     monkeypatch.setattr(cache, "cached", lambda kernel: kernel == "gru.gru_backward")
     warm.start("gru", np.dtype(np.float32))  # in the cache already
@@ -78,6 +79,9 @@ def test_a_child_starts_only_for_a_kernel_neither_here_nor_cached_nor_switched_o
     warm.start("lstm", np.dtype(np.float32))
     warm.start("lstm", np.dtype(np.float32))  # one under way: no second
     assert started == [[sys.executable, "-m", "rnncast.kernels.warm", "lstm", "float32"]]
+    assert here == []  # not before the data is read
+    warm.share_product(np.dtype(np.float32))
+    warm.share_product(np.dtype(np.float32))
     assert here == [np.dtype(np.float32)]  # the shared product compiles here beside that one child, once
     monkeypatch.setattr(warm, "_child", None)
 

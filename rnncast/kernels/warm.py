@@ -34,6 +34,7 @@ WAIT_S = 180.0
 SWITCH = "RNNCAST_PARALLEL_COMPILE"
 
 _child: subprocess.Popen | None = None
+_product_shared = False
 
 
 def backward_signature(dtype: np.dtype) -> tuple:
@@ -61,6 +62,17 @@ def product_signature(dtype: np.dtype) -> tuple:
 
     array = types.Array(numba.from_dtype(np.dtype(dtype)), 2, "C")
     return (array, array, array, types.int64)
+
+
+def share_product(dtype: np.dtype) -> None:
+    """Before a training step's first forward, while a child is under way: compile `matmul_nt` here,
+    once. Not in `start`, which the CLI calls before reading the data: a bad file's error then
+    waited for it."""
+    global _product_shared
+    if _child is None or _product_shared:
+        return
+    _product_shared = True
+    _compile_product_here(np.dtype(dtype))
 
 
 def _compile_product_here(dtype: np.dtype) -> None:
@@ -97,7 +109,6 @@ def start(cell: str, dtype: np.dtype) -> None:
         _child = None
     else:
         atexit.register(stop)  # a program that fails before training leaves no process behind
-        _compile_product_here(np.dtype(dtype))
 
 
 def stop() -> None:
