@@ -30,7 +30,7 @@ def test_the_signature_the_child_compiles_is_the_one_a_training_step_calls(cell:
     step = TrainStep(spec, TrainSpec(), init_params(spec, rng).astype(dtype))
     step(rng.standard_normal((6, 5, 1)).astype(dtype), rng.standard_normal((5, 3)).astype(dtype))
     assert warm.backward_signature(np.dtype(dtype)) in BACKWARD[cell].signatures
-    assert warm.product_signature(np.dtype(dtype)) in matmul_nt.signatures  # what start() compiles here
+    assert warm.product_signature(np.dtype(dtype)) in matmul_nt.signatures  # what share_product() compiles here
 
 
 _STEP = """
