@@ -96,8 +96,10 @@ def _accumulators(N, dtype, W):
     The same holds between the rows and W, whose rows are loaded while they are stored, so
     the first row starts half a page (modulo 4 KiB) from where W starts. Where W happened to
     fall in its page used to decide: an LSTM forward chunk at hidden 256 (32 rows, 48 steps)
-    took 8.0-8.2 ms at most of W's 16 offsets tried and 10.1-10.8 ms at 2-3 neighbouring
-    ones, a different band in each process; now 8.0-8.2 ms at all of them.
+    ran 25-33 % slower at 2-3 neighbouring offsets of W out of 16 (10.1-10.8 ms against
+    8.0-8.2), a different band in each of 3 processes; after, over 6 processes, one offset of
+    one process ran 13 % slower (9.3 ms) and none more. Other scratch rows may still collide
+    there (placed 128 bytes earlier, the rows brought back a 26 % band).
     """
     P = (N + 511) // 512 * 512 + 24
     acc = np.empty(4 * P + 1024, dtype)  # room to shift the rows by up to a page
