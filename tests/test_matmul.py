@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnncast.kernels.matmul import bias_plus_products, matmul, matmul_nt
+from rnncast.kernels.jit import kernel
+from rnncast.kernels.matmul import _accumulators, bias_plus_products, matmul, matmul_nt
 
 dims = st.integers(min_value=1, max_value=19)
 
@@ -73,3 +74,24 @@ def test_bias_plus_products_gives_the_bits_of_filling_and_accumulating(M: int, K
     fused = np.empty((M, N), np.float32)
     bias_plus_products(bias, x, w_ih, h, w_hh, fused, 1)
     assert np.array_equal(fused, before)
+
+
+@kernel
+def _accumulator_offsets(W, N, out):
+    """Where `_accumulators` put its four rows, in bytes from W's start modulo 4 KiB."""
+    rows = _accumulators(N, W.dtype, W)
+    for r in range(4):
+        out[r] = (rows[r].ctypes.data - W.ctypes.data) % 4096
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("N", [8, 256, 1024, 1000])
+def test_accumulator_rows_start_half_a_page_from_w_wherever_w_falls(dtype, N: int) -> None:
+    item = np.dtype(dtype).itemsize
+    page = np.zeros(4 * N + 4096 // item, dtype)
+    for shift in range(0, 4096 // item, 37):  # W at many offsets within a page
+        W = page[shift : shift + 4 * N].reshape(4, N)
+        out = np.empty(4, np.int64)
+        _accumulator_offsets(W, N, out)
+        assert out[0] == 2048  # half a page from W, where W lies in its page does not matter
+        assert len({int(o) // 64 for o in out}) == 4  # and the rows not within a cache line of each other
