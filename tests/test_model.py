@@ -112,3 +112,17 @@ def test_batch_split_over_threads_matches_single_thread(cell: str) -> None:
         results.append((value, grads))
     assert results[0][0] == pytest.approx(results[1][0], rel=1e-13)
     np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-11, atol=1e-13)
+
+
+@pytest.mark.parametrize("shape, dtype", [((49, 64, 256), np.float32), ((256, 1024), np.float32), ((3, 5), np.float64)])
+def test_workspace_buffers_are_plain_arrays_and_the_large_ones_start_on_a_huge_page(shape, dtype) -> None:
+    from rnncast.model import Workspace, page_backed
+
+    buf = page_backed(shape, dtype)
+    assert buf.shape == shape and buf.dtype == dtype and buf.flags.c_contiguous and buf.flags.writeable
+    buf[...] = 1.0
+    assert buf.sum() == buf.size  # every element its own memory
+    if buf.nbytes >= 256 << 10:
+        assert buf.ctypes.data % (2 << 20) == 0
+    workspace = Workspace()
+    assert workspace.get("a", shape, dtype) is workspace.get("a", shape, dtype)
