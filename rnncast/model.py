@@ -95,6 +95,7 @@ class StackState:
     cs: list[np.ndarray]  # (T+1, B, H) for LSTM, placeholders otherwise
     acts: list[np.ndarray]  # (T, B, A*H)
     masks: list[np.ndarray | None]  # dropout mask applied to layer k's input (k >= 1)
+    weightsT: list[tuple[np.ndarray, np.ndarray]]  # (W_ih^T, W_hh^T) as the kernels read them, C-contiguous
 
 
 def _placeholder(dtype) -> np.ndarray:
@@ -116,7 +117,7 @@ def stack_forward(spec: NetSpec, params: dict[str, np.ndarray], x: np.ndarray,
     H, L, dtype = spec.hidden, spec.layers, x.dtype
     cell = CELL_CODES[spec.cell]
     chunks = n_chunks_for(B)
-    state = StackState([], [], [], [], [])
+    state = StackState([], [], [], [], [], [])
     layer_in = x
     for k in range(L):
         mask = None
@@ -135,23 +136,25 @@ def stack_forward(spec: NetSpec, params: dict[str, np.ndarray], x: np.ndarray,
             cs = _placeholder(dtype)
         width = _ACT_WIDTH[spec.cell]
         acts = _new(workspace, f"acts{k}", (steps, B, width * H), dtype) if width else _placeholder(dtype)
-        layer_forward(cell, layer_in, hs, cs, acts, _transposed(workspace, f"w_ihT{k}", w_ih),
-                      _transposed(workspace, f"w_hhT{k}", w_hh), b_ih, b_hh, int(keep), chunks)
+        w_ihT, w_hhT = _transposed(workspace, f"w_ihT{k}", w_ih), _transposed(workspace, f"w_hhT{k}", w_hh)
+        layer_forward(cell, layer_in, hs, cs, acts, w_ihT, w_hhT, b_ih, b_hh, int(keep), chunks)
         state.inputs.append(layer_in)
         state.hs.append(hs)
         state.cs.append(cs)
         state.acts.append(acts)
         state.masks.append(mask)
+        state.weightsT.append((w_ihT, w_hhT))
         layer_in = hs[1:]
     return state
 
 
-def stack_backward(spec: NetSpec, params: dict[str, np.ndarray], state: StackState,
+def stack_backward(spec: NetSpec, state: StackState,
                    grads: dict[str, np.ndarray], g_out: np.ndarray | None,
                    g_h_n: np.ndarray | None, g_c_n: np.ndarray | None = None, *,
                    need_grad_x: bool = True, workspace: Workspace | None = None
                    ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
-    """Backprop through every layer; writes weight gradients into `grads` (same names).
+    """Backprop through every layer of `state`'s forward, with the weights it ran (state.weightsT);
+    writes weight gradients into `grads` (the parameters' names).
 
     g_out (T, B, H): gradient of the top layer's output at every step (None: zero);
     g_h_n, g_c_n (L, B, H): gradients of the final states (None: zero).
@@ -170,8 +173,8 @@ def stack_backward(spec: NetSpec, params: dict[str, np.ndarray], state: StackSta
     d_out = g_out if g_out is not None else np.zeros((0, B, H), dtype)
     for k in range(L - 1, -1, -1):
         names = layer_names(k)
-        w_ih, w_hh = params[names[0]], params[names[1]]
-        G = w_hh.shape[0]  # G*H rows
+        w_ihT, w_hhT = state.weightsT[k]  # the forward's: the weights have not changed since
+        G = w_hhT.shape[1]  # G*H columns
         layer_in = state.inputs[k]
         need_dx = k > 0 or need_grad_x
         dx = _new(workspace, f"dx{k}", layer_in.shape if need_dx else (0, B, layer_in.shape[2]), dtype)
@@ -182,7 +185,7 @@ def stack_backward(spec: NetSpec, params: dict[str, np.ndarray], state: StackSta
         dh_n = g_h_n[k] if g_h_n is not None else zeros_bh
         dc_n = g_c_n[k] if (lstm and g_c_n is not None) else zeros_bh
         layer_backward(cell, layer_in, state.hs[k], state.cs[k], state.acts[k],
-                       _transposed(workspace, f"w_ihT{k}", w_ih), _transposed(workspace, f"w_hhT{k}", w_hh),
+                       w_ihT, w_hhT,
                        np.ascontiguousarray(d_out), np.ascontiguousarray(dh_n), np.ascontiguousarray(dc_n),
                        dx, grad_h0[k], grad_c0[k] if grad_c0 is not None else zeros_bh, dW_ihT, dW_hhT, db_ih, db_hh,
                        int(need_dx), chunks)
@@ -267,7 +270,7 @@ def loss_and_grad(spec: NetSpec, params: dict[str, np.ndarray], grads: dict[str,
     g_h_n = np.zeros((spec.layers,) + h_last.shape, x.dtype)
     w_hidden = np.ascontiguousarray(params["head.weight"][:, : spec.hidden])  # (K, H)
     matmul(d_pred, w_hidden, g_h_n[-1], 0)  # (B, H)
-    stack_backward(spec, params, state, grads, None, g_h_n, need_grad_x=False, workspace=workspace)
+    stack_backward(spec, state, grads, None, g_h_n, need_grad_x=False, workspace=workspace)
     return value
 
 

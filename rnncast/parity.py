@@ -32,7 +32,7 @@ def evaluate(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     lstm = cell == "lstm"
     state = stack_forward(spec, params, x, f64["h0"], f64["c0"] if lstm else None)
     grads = {name: np.empty_like(p) for name, p in params.items()}
-    grad_x, grad_h0, grad_c0 = stack_backward(spec, params, state, grads, f64["g_out"], f64["g_h_n"],
+    grad_x, grad_h0, grad_c0 = stack_backward(spec, state, grads, f64["g_out"], f64["g_h_n"],
                                               f64["g_c_n"] if lstm else None)
     assert grad_x is not None  # asked for (need_grad_x)
     result = {
