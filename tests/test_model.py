@@ -10,7 +10,7 @@ import reference
 from rnncast.config import NetSpec
 from rnncast.kernels.jit import kernel
 from rnncast.kernels.mathfn import sigmoid, tanh
-from rnncast.model import ParamLayout, init_params, loss_and_grad, predict, stack_forward
+from rnncast.model import ParamLayout, Workspace, init_params, loss_and_grad, page_backed, predict, stack_forward
 
 
 @kernel
@@ -116,8 +116,6 @@ def test_batch_split_over_threads_matches_single_thread(cell: str) -> None:
 
 @pytest.mark.parametrize("shape, dtype", [((49, 64, 256), np.float32), ((256, 1024), np.float32), ((3, 5), np.float64)])
 def test_workspace_buffers_are_plain_arrays_and_the_large_ones_start_on_a_huge_page(shape, dtype) -> None:
-    from rnncast.model import Workspace, page_backed
-
     buf = page_backed(shape, dtype)
     assert buf.shape == shape and buf.dtype == dtype and buf.flags.c_contiguous and buf.flags.writeable
     buf[...] = 1.0
